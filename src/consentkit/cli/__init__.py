@@ -1,0 +1,41 @@
+"""The ``consentkit`` command line: parse, call the library, format. No logic lives here."""
+
+from __future__ import annotations
+
+import click
+
+from consentkit.cli._app import App, RootGroup
+from consentkit.cli.actor import actor
+from consentkit.cli.keys import keys
+from consentkit.cli.setup import init
+from consentkit.cli.subject import subject
+
+__all__ = ["cli", "main"]
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="CONSENTKIT_DB", help="Database URL [default: sqlite:///consentkit.db].")
+@click.option("--keys", envvar="CONSENTKIT_KEYS", help="Key directory [default: ./consentkit-keys].")
+@click.option("--actor", envvar="CONSENTKIT_ACTOR", help="Who is acting [default: the OS user].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.version_option(package_name="consentkit", prog_name="consentkit")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, keys: str | None, actor: str | None, as_json: bool) -> None:
+    """Keep the confidentiality promises of social and addiction services.
+
+    Consent records with signed receipts, disclosure decisions with statutory
+    overrides, pseudonymisation and redaction, and a tamper-evident audit trail.
+
+    Exit codes: 0 ok (check: permit), 1 error, 2 usage, 3 check: deny or partial,
+    4 integrity failure.
+    """
+    ctx.obj = App(db=db, keys=keys, actor=actor, as_json=as_json)
+
+
+for _command in (init, subject, actor, keys):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="consentkit")

@@ -1,0 +1,100 @@
+"""Time as a parameter: a ``Clock`` protocol, the system clock, a fixed clock for tests,
+and the strict parsers for the dates and instants users type.
+
+Every function deeper than the CLI or the facade takes ``at=`` instead of reading the
+clock itself (cryptography's ``*_at_time`` pattern).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+
+from consentkit.errors import InvalidInputError
+
+__all__ = [
+    "Clock",
+    "FixedClock",
+    "SystemClock",
+    "format_instant",
+    "parse_date",
+    "parse_instant",
+]
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class Clock(Protocol):
+    """Something that tells the current time as an aware UTC datetime."""
+
+    def now(self) -> datetime:
+        """Return the current instant (timezone-aware, UTC)."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """Return the current instant in UTC."""
+        return datetime.now(UTC)
+
+
+@dataclass
+class FixedClock:
+    """A clock that says what it is told; ``advance`` moves it forward."""
+
+    current: datetime = field(default_factory=lambda: datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        """Return the fixed instant."""
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock forward by ``timedelta(**delta)``."""
+        self.current += timedelta(**delta)
+
+
+def parse_date(text: str, *, field_name: str = "date") -> date:
+    """Parse ``YYYY-MM-DD`` strictly; the error names the field and the expected form."""
+    value = text.strip()
+    if not _DATE.fullmatch(value):
+        raise InvalidInputError(f"{field_name}: expected a date as YYYY-MM-DD, e.g. 2009-04-17")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(f"{field_name}: not a calendar date (check month and day)") from None
+
+
+def parse_instant(text: str, *, field_name: str = "time") -> datetime:
+    """Parse an ISO 8601 date or date-time with offset into an aware UTC datetime.
+
+    A bare date means the start of that day in UTC. A date-time must carry an offset
+    (``Z`` or ``+02:00``): a local time without one would be read differently on every
+    machine, which an audit trail cannot accept.
+    """
+    value = text.strip()
+    if _DATE.fullmatch(value):
+        day = parse_date(value, field_name=field_name)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"{field_name}: expected ISO 8601, e.g. 2026-03-01 or 2026-03-01T14:30:00+01:00"
+        ) from None
+    if parsed.tzinfo is None:
+        raise InvalidInputError(f"{field_name}: add a UTC offset, e.g. 2026-03-01T14:30:00Z")
+    return parsed.astimezone(UTC)
+
+
+def format_instant(moment: datetime) -> str:
+    """Format an aware datetime as fixed-width UTC ISO 8601 with microseconds and ``Z``.
+
+    Fixed width makes the text sort in time order, which the audit queries rely on.
+    """
+    if moment.tzinfo is None:
+        raise InvalidInputError("time: a timezone-aware datetime is required")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

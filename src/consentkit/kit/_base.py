@@ -1,0 +1,108 @@
+"""What every use case of the facade shares: the store, the keys, the clock, the actor."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from consentkit.access import Permission, require
+from consentkit.audit.envelope import canonical_json
+from consentkit.audit.events import AuditEvent, AuditRecord
+from consentkit.clock import Clock, SystemClock, format_instant
+from consentkit.config import Settings
+from consentkit.errors import NotFoundError, WrongKeyError
+from consentkit.keys import KeyRing, seal
+from consentkit.storage import Store, Tx
+from consentkit.storage.subjects import StoredSubject
+from consentkit.types import Role, check_subject_id
+
+__all__ = ["KitBase", "load_keyring"]
+
+
+def load_keyring(keys_dir: Path) -> tuple[KeyRing, Path | None]:
+    """Keys from the environment if set there, else from the key directory (returned too)."""
+    from_env = KeyRing.from_env(os.environ)
+    if from_env is not None:
+        return from_env, None
+    return KeyRing.load_dir(keys_dir), keys_dir
+
+
+def audit_aad(origin: str, seq: int, subject_id: str) -> bytes:
+    """Associated data of sealed audit details: bound to the log, the entry and the subject."""
+    return f"consentkit/audit/v1|{origin}|{seq}|{subject_id}".encode()
+
+
+class KitBase:
+    """State shared by the use-case mixins of :class:`consentkit.ConsentKit`."""
+
+    def __init__(self, store: Store, keys: KeyRing, *, actor: str, clock: Clock | None = None,
+                 settings: Settings | None = None, keys_dir: Path | None = None) -> None:
+        self.store = store
+        self.keys = keys
+        #: Where the keys were loaded from; ``None`` when they came from the environment.
+        self.keys_dir = keys_dir
+        self.actor = actor
+        self.clock: Clock = clock or SystemClock()
+        self.settings = settings
+        self._roles: frozenset[Role] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.store.close()
+
+    def __enter__(self) -> KitBase:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- shared steps ------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return format_instant(self.clock.now())
+
+    def _roles_of_actor(self, tx: Tx) -> frozenset[Role]:
+        if self._roles is None:
+            self._roles = tx.actors.roles(self.actor)
+        return self._roles
+
+    def _require(self, tx: Tx, permission: Permission) -> None:
+        roles = self._roles_of_actor(tx)
+        if not roles and not tx.actors.exists(self.actor):
+            self._roles = None
+            require((), permission, actor=self.actor)
+        require(roles, permission, actor=self.actor)
+
+    def _subject(self, tx: Tx, subject_id: str) -> StoredSubject:
+        stored = tx.subjects.get(check_subject_id(subject_id))
+        if stored is None:
+            raise NotFoundError(f"no subject {subject_id}: check the id (`consentkit subject list`)")
+        return stored
+
+    def _data_key(self, stored: StoredSubject) -> bytes:
+        return self.keys.unwrap(stored.subject_id, stored.wrapped)
+
+    def _audit(
+        self,
+        tx: Tx,
+        event: AuditEvent,
+        *,
+        data_key: bytes | None = None,
+        ts: str | None = None,
+    ) -> AuditRecord:
+        """Append ``event`` in ``tx``; its ``personal`` part is sealed under ``data_key``."""
+        personal = event.personal
+        origin = self.keys.origin
+
+        def sealer(seq: int) -> str | None:
+            if not personal:
+                return None
+            if data_key is None or event.subject_id is None:
+                raise WrongKeyError("internal: personal audit details need the subject's data key")
+            blob = seal(data_key, canonical_json(personal).encode(), audit_aad(origin, seq, event.subject_id))
+            return base64.b64encode(blob).decode("ascii")
+
+        return tx.audit.append(event, origin=origin, ts=ts or self._now(), actor=self.actor, seal=sealer)

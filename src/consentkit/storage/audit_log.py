@@ -1,0 +1,187 @@
+"""The audit trail as stored: serialised appends, reads, checkpoints.
+
+There is no update or delete here on purpose: the only way to change the trail is to
+append to it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from consentkit.audit.envelope import canonical_json, check_token, encode_entry, entry_hash
+from consentkit.audit.events import AuditEvent, AuditRecord
+from consentkit.audit.merkle import CompactRange
+from consentkit.storage.tables import AuditCheckpointRow, AuditEventRow, AuditHeadRow
+
+__all__ = ["AuditFilter", "AuditLog", "Head", "StoredCheckpoint"]
+
+_COLUMNS = (
+    AuditEventRow.seq, AuditEventRow.ts, AuditEventRow.actor, AuditEventRow.action,
+    AuditEventRow.subject_id, AuditEventRow.object_ref, AuditEventRow.outcome,
+    AuditEventRow.details, AuditEventRow.sealed, AuditEventRow.prev_hash, AuditEventRow.entry_hash,
+)
+
+#: A stored row in column order: seq, ts, actor, action, subject, object, outcome,
+#: details, sealed, prev_hash, entry_hash.
+RawRow = tuple[int, str, str, str, str | None, str | None, str, str, str | None, bytes, bytes]
+
+
+@dataclass(frozen=True)
+class Head:
+    """The log head: number of entries, last entry hash and Merkle compact range."""
+
+    size: int
+    last_hash: bytes
+    compact: CompactRange
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A checkpoint row."""
+
+    checkpoint_id: int
+    size: int
+    root: bytes
+    note: str
+    signer_kid: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Filters for reading events back (all optional, combined with AND)."""
+
+    subject_id: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: str | None = None
+    until: str | None = None
+    limit: int = 1000
+
+
+class AuditLog:
+    """Append to and read ``ck_audit_events``; lock and update ``ck_audit_head``."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def head(self, *, lock: bool = False) -> Head:
+        """The head row; ``lock`` takes the row lock that serialises appends on PostgreSQL."""
+        query = select(AuditHeadRow.size, AuditHeadRow.last_hash, AuditHeadRow.compact).where(
+            AuditHeadRow.id == 1
+        )
+        if lock:
+            query = query.with_for_update()
+        size, last_hash, compact = self.conn.execute(query).one()
+        return Head(int(size), bytes(last_hash), CompactRange.from_bytes(bytes(compact)))
+
+    def append(
+        self,
+        event: AuditEvent,
+        *,
+        origin: str,
+        ts: str,
+        actor: str,
+        seal: Callable[[int], str | None] | None = None,
+    ) -> AuditRecord:
+        """Append one event in the caller's transaction and return it with its seq and hash.
+
+        ``seal(seq)`` returns the sealed personal details: the seq is part of the
+        ciphertext's associated data, so it must be known before encrypting.
+        """
+        check_token("actor", actor)
+        check_token("action", event.action)
+        check_token("outcome", event.outcome)
+        if event.object_ref is not None:
+            check_token("object ref", event.object_ref)
+        details = canonical_json(event.details)
+        head = self.head(lock=True)
+        seq = head.size
+        sealed = seal(seq) if seal is not None else None
+        entry = encode_entry(origin, seq, ts, actor, event.action, event.subject_id, event.object_ref,
+                             event.outcome, details, sealed, head.last_hash)
+        digest = entry_hash(entry)
+        self.conn.execute(insert(AuditEventRow).values(
+            seq=seq, ts=ts, actor=actor, action=event.action, subject_id=event.subject_id,
+            object_ref=event.object_ref, outcome=event.outcome, details=details, sealed=sealed,
+            prev_hash=head.last_hash, entry_hash=digest,
+        ))
+        head.compact.append(digest)
+        self.conn.execute(
+            update(AuditHeadRow).where(AuditHeadRow.id == 1)
+            .values(size=seq + 1, last_hash=digest, compact=head.compact.to_bytes())
+        )
+        return AuditRecord(seq, ts, actor, event.action, event.subject_id, event.object_ref, event.outcome,
+                           dict(event.details), sealed, head.last_hash, digest)
+
+    def rows(self, start: int = 0, end: int | None = None, *, batch: int = 20_000) -> Iterator[RawRow]:
+        """Stream raw rows in seq order (for verification and export)."""
+        query = select(*_COLUMNS).where(AuditEventRow.seq >= start).order_by(AuditEventRow.seq)
+        if end is not None:
+            query = query.where(AuditEventRow.seq < end)
+        result = self.conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+        for row in result:
+            yield (int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                   bytes(row[9]), bytes(row[10]))
+
+    def count(self) -> int:
+        """Number of stored event rows (the head's size says how many there should be)."""
+        return int(self.conn.execute(select(func.count()).select_from(AuditEventRow)).scalar_one())
+
+    def leaf_hashes(self, size: int) -> list[bytes]:
+        """Stored entry hashes of the first ``size`` events, in order (for proofs)."""
+        query = select(AuditEventRow.entry_hash).where(AuditEventRow.seq < size).order_by(AuditEventRow.seq)
+        return [bytes(h) for h in self.conn.execute(query).scalars()]
+
+    def get(self, seq: int) -> AuditRecord | None:
+        """One event by sequence number."""
+        row = self.conn.execute(select(*_COLUMNS).where(AuditEventRow.seq == seq)).first()
+        return _record(tuple(row)) if row is not None else None
+
+    def query(self, where: AuditFilter) -> list[AuditRecord]:
+        """Events matching ``where``, oldest first."""
+        query = select(*_COLUMNS).order_by(AuditEventRow.seq)
+        if where.subject_id:
+            query = query.where(AuditEventRow.subject_id == where.subject_id)
+        if where.actor:
+            query = query.where(AuditEventRow.actor == where.actor)
+        if where.action:
+            query = query.where(AuditEventRow.action == where.action)
+        if where.since:
+            query = query.where(AuditEventRow.ts >= where.since)
+        if where.until:
+            query = query.where(AuditEventRow.ts < where.until)
+        rows = self.conn.execute(query.limit(where.limit))
+        return [_record(tuple(row)) for row in rows]
+
+    def add_checkpoint(self, *, size: int, root: bytes, note: str, signer_kid: str, at: str) -> int:
+        """Store a signed checkpoint; returns its id."""
+        result = self.conn.execute(insert(AuditCheckpointRow).values(
+            size=size, root=root, note=note, signer_kid=signer_kid, created_at=at,
+        ))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every stored checkpoint, oldest first."""
+        query = select(
+            AuditCheckpointRow.checkpoint_id, AuditCheckpointRow.size, AuditCheckpointRow.root,
+            AuditCheckpointRow.note, AuditCheckpointRow.signer_kid, AuditCheckpointRow.created_at,
+        ).order_by(AuditCheckpointRow.checkpoint_id)
+        return [StoredCheckpoint(int(i), int(s), bytes(r), n, k, c)
+                for i, s, r, n, k, c in self.conn.execute(query)]
+
+
+def _record(row: Sequence[object]) -> AuditRecord:
+    seq, ts, actor, action, subject, obj, outcome, details, sealed, prev, digest = row
+    return AuditRecord(
+        seq=int(seq),  # type: ignore[call-overload]
+        ts=str(ts), actor=str(actor), action=str(action),
+        subject_id=str(subject) if subject else None, object_ref=str(obj) if obj else None,
+        outcome=str(outcome), details=json.loads(str(details)), sealed=str(sealed) if sealed else None,
+        prev_hash=bytes(prev), entry_hash=bytes(digest),  # type: ignore[call-overload]
+        personal_state="sealed" if sealed else "none",
+    )

@@ -1,0 +1,146 @@
+"""The database schema as SQLAlchemy 2.x typed tables.
+
+Times are stored as fixed-width UTC ISO 8601 text (``clock.format_instant``): they compare
+and sort the same way on SQLite and PostgreSQL, and the audit envelope hashes exactly the
+text that is stored. Personal data appears only in ``LargeBinary`` ciphertext columns.
+Changing anything here needs a new Alembic migration in ``storage/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "ActorRoleRow",
+    "ActorRow",
+    "AuditCheckpointRow",
+    "AuditEventRow",
+    "AuditHeadRow",
+    "Base",
+    "LegalHoldRow",
+    "MetaRow",
+    "SubjectKeyRow",
+    "SubjectRow",
+]
+
+_TIME = 27  # len("2026-01-05T09:00:00.000000Z")
+_ID = 36  # a UUID in text form
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every consentkit table."""
+
+
+class MetaRow(Base):
+    """Installation facts: log origin, known master key ids."""
+
+    __tablename__ = "ck_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ActorRow(Base):
+    """A member of staff or a system that acts through consentkit."""
+
+    __tablename__ = "ck_actors"
+    actor_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[str] = mapped_column(String(_TIME))
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class ActorRoleRow(Base):
+    """One role held by one actor."""
+
+    __tablename__ = "ck_actor_roles"
+    actor_id: Mapped[str] = mapped_column(ForeignKey("ck_actors.actor_id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class SubjectRow(Base):
+    """A client. ``personal`` is AES-GCM ciphertext under the subject's data key."""
+
+    __tablename__ = "ck_subjects"
+    subject_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[str] = mapped_column(String(_TIME))
+    created_by: Mapped[str] = mapped_column(String(128))
+    personal: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # "<master kid>:<HMAC hex>" of the normalised national ID; NULL once erased.
+    nid_index: Mapped[str | None] = mapped_column(String(96), index=True)
+    erased_at: Mapped[str | None] = mapped_column(String(_TIME))
+
+
+class SubjectKeyRow(Base):
+    """A subject's data key, wrapped by a master key. ``wrapped`` is NULL once destroyed."""
+
+    __tablename__ = "ck_subject_keys"
+    subject_id: Mapped[str] = mapped_column(ForeignKey("ck_subjects.subject_id"), primary_key=True)
+    master_kid: Mapped[str] = mapped_column(String(32))
+    wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[str] = mapped_column(String(_TIME))
+    destroyed_at: Mapped[str | None] = mapped_column(String(_TIME))
+
+
+class LegalHoldRow(Base):
+    """A legal hold blocks erasure until released; the reason is sealed like personal data."""
+
+    __tablename__ = "ck_legal_holds"
+    hold_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("ck_subjects.subject_id"), index=True)
+    placed_at: Mapped[str] = mapped_column(String(_TIME))
+    placed_by: Mapped[str] = mapped_column(String(128))
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    released_at: Mapped[str | None] = mapped_column(String(_TIME))
+    released_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class AuditEventRow(Base):
+    """One audit event. Every column is part of the hashed envelope (``audit.envelope``)."""
+
+    __tablename__ = "ck_audit_events"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ts: Mapped[str] = mapped_column(String(_TIME))
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[str | None] = mapped_column(String(_ID))
+    object_ref: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(32))
+    details: Mapped[str] = mapped_column(Text)
+    sealed: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+    __table_args__ = (
+        Index("ix_ck_audit_subject", "subject_id", "seq"),
+        Index("ix_ck_audit_actor", "actor", "ts"),
+        Index("ix_ck_audit_action", "action", "ts"),
+        Index("ix_ck_audit_ts", "ts"),
+    )
+
+
+class AuditHeadRow(Base):
+    """The single head row: size, last entry hash and the Merkle compact range.
+
+    Appends lock this row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's immediate
+    transaction already admits one writer), so concurrent writers never fork the chain.
+    """
+
+    __tablename__ = "ck_audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    compact: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditCheckpointRow(Base):
+    """A signed checkpoint (C2SP tlog-checkpoint note) of the log at ``size``."""
+
+    __tablename__ = "ck_audit_checkpoints"
+    checkpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    signer_kid: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[str] = mapped_column(String(_TIME))

@@ -1,0 +1,48 @@
+"""Small shared value types: identifiers and the fixed vocabularies of the core."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from enum import StrEnum
+
+from consentkit.errors import InvalidInputError
+
+__all__ = [
+    "ACTOR_ID_PATTERN",
+    "Role",
+    "check_actor_id",
+    "check_subject_id",
+]
+
+#: Actor ids are staff logins or system names; no spaces or control characters, so they
+#: can stand in an audit line unescaped.
+ACTOR_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}")
+
+
+class Role(StrEnum):
+    """Roles an actor can hold. ``admin`` holds every permission of the others."""
+
+    CASEWORKER = "caseworker"
+    SUPERVISOR = "supervisor"
+    DPO = "dpo"
+    ADMIN = "admin"
+
+
+def check_actor_id(value: str) -> str:
+    """Return ``value`` if it is a well-formed actor id, else raise with the rule."""
+    if not ACTOR_ID_PATTERN.fullmatch(value):
+        raise InvalidInputError(
+            "actor id: use 1-128 letters, digits and . _ @ : + - (starting with a letter or digit)"
+        )
+    return value
+
+
+def check_subject_id(value: str) -> str:
+    """Return the canonical form of a subject id (a UUID), else raise."""
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        raise InvalidInputError(
+            "subject id: expected a UUID such as 3f2b6c1e-8a4d-4e0f-9b1a-2c3d4e5f6a7b"
+        ) from None

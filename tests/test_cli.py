@@ -1,0 +1,148 @@
+"""The CLI through click's runner: every foundation command, its JSON and its exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from consentkit.cli import cli
+
+
+class Run:
+    """Invoke the CLI against one installation as a given actor."""
+
+    def __init__(self, db_url: str, keys_dir: Path) -> None:
+        self.base = ["--db", db_url, "--keys", str(keys_dir)]
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, actor: str = "ada") -> Result:
+        return self.runner.invoke(cli, [*self.base, "--actor", actor, *args], catch_exceptions=False)
+
+    def json(self, *args: str, actor: str = "ada", code: int = 0) -> Any:
+        result = self(*args, "--json", actor=actor)
+        assert result.exit_code == code, result.output + result.stderr
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def run(db_url: str, keys_dir: Path) -> Run:
+    runner = Run(db_url, keys_dir)
+    result = runner("init", "--role", "caseworker")
+    assert result.exit_code == 0, result.output
+    return runner
+
+
+def _add(run: Run, actor: str = "ada") -> str:
+    out = run.json("subject", "add", "--jurisdiction", "gr", "--name", "Γιώργος Παπαδόπουλος",
+                   "--birth-date", "2009-11-03", "--national-id", "03110904970", actor=actor)
+    return str(out["subject_id"])
+
+
+def test_init_creates_private_keys_and_is_idempotent(run: Run, keys_dir: Path) -> None:
+    assert (keys_dir / "keyring.json").exists()
+    assert all(oct(p.stat().st_mode)[-3:] == "600" for p in keys_dir.glob("*.key"))
+    again = run.json("init")
+    assert again["keys_created"] is False and "admin" in again["roles"]
+
+
+def test_subject_round_trip_json(run: Run) -> None:
+    subject_id = _add(run)
+    shown = run.json("subject", "show", subject_id)
+    assert shown["name"] == "Γιώργος Παπαδόπουλος"
+    assert shown["birth_date"] == "2009-11-03" and shown["language"] == "el"
+    listed = run.json("subject", "list")
+    assert [row["subject_id"] for row in listed] == [subject_id]
+    found = run.json("subject", "find", "--national-id", "031109 04970")
+    assert found["subject_ids"] == [subject_id]
+
+
+def test_global_options_work_before_the_subcommand(run: Run) -> None:
+    result = run.runner.invoke(cli, [*run.base, "--actor", "ada", "--json", "subject", "list"])
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+def test_human_output_of_show_and_erase(run: Run) -> None:
+    subject_id = _add(run)
+    shown = run("subject", "show", subject_id)
+    assert "Γιώργος Παπαδόπουλος" in shown.output and "status        active" in shown.output
+    erased = run("subject", "erase", subject_id, "--yes")
+    assert erased.exit_code == 0 and "erased on" in erased.output
+    after = run.json("subject", "show", subject_id)
+    assert after["status"] == "erased" and after["name"] is None and after["erased_at"]
+
+
+def test_erase_under_hold_is_refused(run: Run) -> None:
+    subject_id = _add(run)
+    assert run("subject", "hold", subject_id, "--reason", "investigation").exit_code == 0
+    refused = run("subject", "erase", subject_id, "--yes")
+    assert refused.exit_code == 1
+    assert refused.stderr.strip().startswith("consentkit: error: erasure refused")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert run("subject", "release", subject_id).exit_code == 0
+    assert run("subject", "erase", subject_id, "--yes").exit_code == 0
+
+
+def test_caseworker_refused_dpo_operation(run: Run) -> None:
+    assert run("actor", "add", "--id", "cas", "--role", "caseworker").exit_code == 0
+    subject_id = _add(run, actor="cas")
+    refused = run("subject", "erase", subject_id, "--yes", actor="cas")
+    assert refused.exit_code == 1 and "may not subject.erase" in refused.stderr
+    refused_json = run.json("actor", "add", "--id", "x", "--role", "admin", actor="cas", code=1)
+    assert refused_json["error"]["kind"] == "PermissionDeniedError"
+
+
+def test_actor_list(run: Run) -> None:
+    run("actor", "add", "--id", "dora", "--role", "dpo", "--role", "supervisor")
+    rows = run.json("actor", "list")
+    assert {"actor": "dora", "roles": ["dpo", "supervisor"]} in rows
+
+
+@pytest.mark.parametrize("bad", ["03/11/2009", "2009-13-01", "2009-02-30", "yesterday"])
+def test_malformed_dates_give_one_line_error(run: Run, bad: str) -> None:
+    result = run("subject", "add", "--jurisdiction", "gr", "--name", "X Y", "--birth-date", bad)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "--birth-date" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_unknown_subject_and_malformed_id(run: Run) -> None:
+    missing = run("subject", "show", "3f2b6c1e-8a4d-4e0f-9b1a-2c3d4e5f6a7b")
+    assert missing.exit_code == 1 and "no subject" in missing.stderr
+    malformed = run("subject", "show", "12345")
+    assert malformed.exit_code == 1 and "UUID" in malformed.stderr
+
+
+def test_usage_error_exits_2(run: Run) -> None:
+    assert run("subject", "add", "--name", "X").exit_code == 2
+    assert run("no-such-command").exit_code == 2
+
+
+def test_world_readable_key_refused_on_the_cli(run: Run, keys_dir: Path) -> None:
+    key = next(keys_dir.glob("master-*.key"))
+    os.chmod(key, 0o644)
+    result = run("subject", "list")
+    assert result.exit_code == 1 and "chmod 600" in result.stderr
+
+
+def test_corrupt_key_refused_on_the_cli(run: Run, keys_dir: Path) -> None:
+    next(keys_dir.glob("master-*.key")).write_text("garbage\n")
+    result = run("subject", "list")
+    assert result.exit_code == 1 and "corrupt" in result.stderr and "garbage" not in result.stderr
+
+
+def test_not_initialised(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--keys",
+                                      str(tmp_path / "k"), "subject", "list"])
+    assert result.exit_code == 1 and "consentkit init" in result.stderr
+
+
+def test_keys_rotate_is_admin_only(run: Run) -> None:
+    run("actor", "add", "--id", "cas", "--role", "caseworker")
+    assert run("keys", "rotate", actor="cas").exit_code == 1
+    rotated = run.json("keys", "rotate", "--kind", "master")
+    assert set(rotated) >= {"master", "signing", "pseudonym", "rewrapped"}

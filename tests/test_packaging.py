@@ -1,0 +1,58 @@
+"""The wheel ships policies/ and templates/, and the public API is what __all__ says."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import consentkit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_ships_policies_and_templates(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    wheel = next(tmp_path.glob("consentkit-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    assert "consentkit/_data/policies/README.md" in names
+    assert "consentkit/_data/templates/README.md" in names
+    assert "consentkit/storage/migrations/versions/0001_initial.py" in names
+    assert "consentkit/py.typed" in names
+    # Load one file of each through importlib.resources from the wheel itself (zip import).
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from consentkit.config import shipped_dir;"
+        "print(shipped_dir('policies').joinpath('README.md').read_text()[:14]);"
+        "print(shipped_dir('templates').joinpath('README.md').read_text()[:18])"
+    )
+    out = subprocess.run([sys.executable, "-I", "-c", probe, str(wheel)], check=True,
+                         capture_output=True, text=True).stdout
+    assert out.splitlines() == ["# Policy packs", "# Report templates"]
+
+
+def test_public_api_matches_all() -> None:
+    public = sorted(consentkit.__all__, key=str.casefold)
+    assert consentkit.__all__ == public
+    for name in consentkit.__all__:
+        assert getattr(consentkit, name) is not None
+
+
+def test_help_does_not_import_heavy_modules() -> None:
+    probe = (
+        "import sys; from click.testing import CliRunner; from consentkit.cli import cli;"
+        "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0;"
+        "names = ('sqlalchemy', 'alembic', 'presidio_analyzer', 'spacy', 'jinja2');"
+        "heavy = [m for m in names if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == ""
