@@ -333,12 +333,31 @@ class KeyRing:
         return [self._index(key, value) for key in self.masters]
 
     def _index(self, key: SecretKey, value: str) -> str:
-        derived = self._index_keys.get(key.kid)
-        if derived is None:
-            derived = HKDF(SHA256(), 32, salt=None, info=b"consentkit/blind-index/v1").derive(key.material)
-            self._index_keys[key.kid] = derived
+        derived = self._derived(key, b"consentkit/blind-index/v1")
         digest = hmac.new(derived, value.encode("utf-8"), hashlib.sha256).hexdigest()
         return f"{key.kid}:{digest}"
+
+    def head_tag(self, message: bytes) -> str:
+        """A MAC over the audit head, so someone with only database access cannot rewrite it."""
+        derived = self._derived(self.master, b"consentkit/audit-head/v1")
+        return f"{self.master.kid}:{hmac.new(derived, message, hashlib.sha256).hexdigest()}"
+
+    def check_head_tag(self, message: bytes, tag: str) -> bool:
+        """Whether ``tag`` is this installation's MAC of ``message`` (under any master key)."""
+        kid, _, digest = tag.partition(":")
+        key = next((k for k in self.masters if k.kid == kid), None)
+        if key is None:
+            return False
+        derived = self._derived(key, b"consentkit/audit-head/v1")
+        return hmac.compare_digest(hmac.new(derived, message, hashlib.sha256).hexdigest(), digest)
+
+    def _derived(self, key: SecretKey, label: bytes) -> bytes:
+        cache_key = f"{key.kid}:{label.decode()}"
+        derived = self._index_keys.get(cache_key)
+        if derived is None:
+            derived = HKDF(SHA256(), 32, salt=None, info=label).derive(key.material)
+            self._index_keys[cache_key] = derived
+        return derived
 
 
 def _wrap_aad(subject_id: str, kid: str) -> bytes:

@@ -86,7 +86,7 @@ def subtree_root(leaf_hashes: Sequence[bytes], start: int, end: int) -> bytes:
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int) -> list[bytes]:
     """The audit path (RFC 9162 §2.1.3.1) of leaf ``index`` in the tree of the first ``size`` leaves."""
     _check_leaves(leaf_hashes, size)
-    if not 0 <= index < size:
+    if not _is_size(index, size - 1):
         raise InvalidInputError(f"inclusion proof: leaf index {index} is not in a tree of size {size}")
     # PATH(m, D[n]) recurses into the half holding m and appends the other half's hash;
     # walking down iteratively collects those siblings top-down, so the list is reversed.
@@ -108,7 +108,7 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int) -> list
 def consistency_proof(leaf_hashes: Sequence[bytes], size1: int, size2: int) -> list[bytes]:
     """The consistency proof (RFC 9162 §2.1.4.1) between the trees of ``size1`` and ``size2`` leaves."""
     _check_leaves(leaf_hashes, size2)
-    if not 0 <= size1 <= size2:
+    if not _is_size(size1, size2):
         raise InvalidInputError(f"consistency proof: sizes {size1} and {size2} are not 0 <= size1 <= size2")
     if size1 == size2:
         return []
@@ -136,7 +136,7 @@ def consistency_proof(leaf_hashes: Sequence[bytes], size1: int, size2: int) -> l
 
 def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
     """Whether ``proof`` shows that ``leaf_hash`` is leaf ``index`` of the tree of ``size`` with ``root``."""
-    if not 0 <= index < size <= _MAX_SIZE or not _all_hashes(leaf_hash, root, *proof):
+    if not (_is_size(size, _MAX_SIZE) and _is_size(index, size - 1)) or not _all_hashes(leaf_hash, root, *proof):
         return False
     inner, border = _decompose(index, size)
     if len(proof) != inner + border:
@@ -158,8 +158,8 @@ def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[by
 
 
 def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]) -> bool:
-    """Whether ``proof`` shows that the tree (``size2``, ``root2``) extends the tree (``size1``, ``root1``)."""
-    if not 0 <= size1 <= size2 <= _MAX_SIZE or not _all_hashes(root1, root2, *proof):
+    """Whether ``proof`` shows that tree (``size2``, ``root2``) extends tree (``size1``, ``root1``)."""
+    if not (_is_size(size2, _MAX_SIZE) and _is_size(size1, size2)) or not _all_hashes(root1, root2, *proof):
         return False
     if size1 == size2:
         # Same size: nothing to prove beyond equal roots; the empty tree has a fixed root.
@@ -207,7 +207,7 @@ class CompactRange:
     @classmethod
     def from_peaks(cls, size: int, peaks: Sequence[bytes]) -> CompactRange:
         """Restore a range from its size and its peaks, largest subtree first."""
-        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= _MAX_SIZE:
+        if not _is_size(size, _MAX_SIZE):
             raise InvalidInputError("compact range: size must be an integer from 0 to 2**64 - 1")
         if len(peaks) != size.bit_count():
             raise InvalidInputError(
@@ -340,14 +340,23 @@ def _consistency_length(size1: int, size2: int) -> int:
     return seed + inner - shift + border
 
 
-def _all_hashes(*values: bytes) -> bool:
-    """Whether every value is a bytes-like object of exactly :data:`HASH_SIZE` bytes."""
-    return all(isinstance(value, bytes | bytearray | memoryview) and len(value) == HASH_SIZE for value in values)
+def _all_hashes(*values: object) -> bool:
+    """Whether every value is a bytes-like object of exactly :data:`HASH_SIZE` bytes.
+
+    Typed ``object`` on purpose: proofs arrive from outside, and a verifier must say
+    False, not crash, whatever it is handed.
+    """
+    return all(isinstance(v, bytes | bytearray | memoryview) and len(v) == HASH_SIZE for v in values)
+
+
+def _is_size(value: object, limit: int) -> bool:
+    """Whether ``value`` is an int (not a bool) from 0 to ``limit``."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit
 
 
 def _check_leaves(leaf_hashes: Sequence[bytes], size: int) -> None:
     """Refuse a tree size beyond the leaves given, or leaf hashes that are not 32 bytes."""
-    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= len(leaf_hashes):
+    if not _is_size(size, len(leaf_hashes)):
         raise InvalidInputError(f"tree size {size} is not between 0 and the {len(leaf_hashes)} leaves given")
     lengths = set(map(len, leaf_hashes[:size]))
     if lengths - {HASH_SIZE}:

@@ -6,6 +6,7 @@ import click
 
 from consentkit.cli._app import App, RootGroup
 from consentkit.cli.actor import actor
+from consentkit.cli.audit import audit
 from consentkit.cli.keys import keys
 from consentkit.cli.setup import init
 from consentkit.cli.subject import subject
@@ -32,7 +33,7 @@ def cli(ctx: click.Context, db: str | None, keys: str | None, actor: str | None,
     ctx.obj = App(db=db, keys=keys, actor=actor, as_json=as_json)
 
 
-for _command in (init, subject, actor, keys):
+for _command in (init, subject, actor, keys, audit):
     cli.add_command(_command)
 
 

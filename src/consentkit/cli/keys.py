@@ -24,3 +24,14 @@ def keys_rotate(app: App, kinds: tuple[str, ...]) -> None:
     """
     result = app.kit().rotate_keys(kinds or ("master", "signing", "pseudonym"))
     app.emit(result, human="\n".join(f"{k}: {v}" for k, v in result.items()))
+
+
+@keys.command("public")
+@common_options
+@pass_app
+def keys_public(app: App) -> None:
+    """Print the verifier keys auditors need to check checkpoints, proofs and exports offline."""
+    kit = app.kit()
+    public = kit.public_keys()
+    app.emit({"origin": kit.keys.origin, "verifier_keys": public},
+             human="\n".join(public) + "\n(the first is active; older keys verify older checkpoints)")

@@ -11,6 +11,7 @@ from consentkit.config import Settings
 from consentkit.errors import WrongKeyError
 from consentkit.keys import KeyRing
 from consentkit.kit._admin import AdminOps, record_installation
+from consentkit.kit._audit import AuditOps
 from consentkit.kit._base import load_keyring
 from consentkit.kit._subjects import ERASURE_GROUNDS, JURISDICTIONS, SubjectOps
 from consentkit.storage import Store
@@ -24,7 +25,7 @@ class InitResult(dict[str, object]):
     """What ``init`` did: keys created or reused, schema revision, roles of the actor."""
 
 
-class ConsentKit(SubjectOps, AdminOps):
+class ConsentKit(SubjectOps, AdminOps, AuditOps):
     """One installation of consentkit, used by one actor.
 
     Open it with :meth:`open` (or create it with :meth:`init`), then call one method per

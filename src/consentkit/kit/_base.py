@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from consentkit.access import Permission, require
+from consentkit.audit import checkpoint as notes
 from consentkit.audit.envelope import canonical_json
 from consentkit.audit.events import AuditEvent, AuditRecord
 from consentkit.clock import Clock, SystemClock, format_instant
@@ -17,7 +19,23 @@ from consentkit.storage import Store, Tx
 from consentkit.storage.subjects import StoredSubject
 from consentkit.types import Role, check_subject_id
 
-__all__ = ["KitBase", "load_keyring"]
+__all__ = ["CHECKPOINT_EVERY", "CheckpointInfo", "KitBase", "audit_aad", "load_keyring"]
+
+#: A signed checkpoint is taken inside the append that completes every this many events,
+#: so a log always has recent signed roots even if nobody asks for one.
+CHECKPOINT_EVERY = 1000
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """A signed checkpoint: its size, root, signing key id, time and note text."""
+
+    size: int
+    root: str
+    signer_kid: str
+    created_at: str
+    note: str
+
 
 
 def load_keyring(keys_dir: Path) -> tuple[KeyRing, Path | None]:
@@ -105,4 +123,18 @@ class KitBase:
             blob = seal(data_key, canonical_json(personal).encode(), audit_aad(origin, seq, event.subject_id))
             return base64.b64encode(blob).decode("ascii")
 
-        return tx.audit.append(event, origin=origin, ts=ts or self._now(), actor=self.actor, seal=sealer)
+        record = tx.audit.append(event, origin=origin, ts=ts or self._now(), actor=self.actor, seal=sealer,
+                                 tag=self.keys.head_tag)
+        if (record.seq + 1) % CHECKPOINT_EVERY == 0:
+            self._sign_checkpoint(tx)
+        return record
+
+    def _sign_checkpoint(self, tx: Tx) -> CheckpointInfo:
+        head = tx.audit.head()
+        cp = notes.Checkpoint(self.keys.origin, head.size, head.compact.root())
+        signer = self.keys.signer
+        note = notes.sign_checkpoint(cp, signer.name, signer.private_key)
+        now = self._now()
+        tx.audit.add_checkpoint(size=cp.size, root=cp.root, note=note, signer_kid=signer.kid, at=now)
+        return CheckpointInfo(cp.size, cp.root.hex(), signer.kid, now, note)
+

@@ -7,7 +7,7 @@ append to it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -30,13 +30,19 @@ _COLUMNS = (
 RawRow = tuple[int, str, str, str, str | None, str | None, str, str, str | None, bytes, bytes]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Head:
-    """The log head: number of entries, last entry hash and Merkle compact range."""
+    """The log head: number of entries, last entry hash, Merkle compact range and its MAC."""
 
     size: int
     last_hash: bytes
     compact: CompactRange
+    tag: str | None = None
+
+    def message(self, origin: str) -> bytes:
+        """The bytes the head's MAC covers."""
+        return f"consentkit/audit-head/v1|{origin}|{self.size}|{self.last_hash.hex()}|" \
+               f"{self.compact.to_bytes().hex()}".encode()
 
 
 @dataclass(frozen=True)
@@ -68,16 +74,23 @@ class AuditLog:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # The head as locked by this transaction's first append; the lock is held until commit,
+        # so later appends in the same transaction reuse it (batched appends).
+        self._locked: Head | None = None
 
     def head(self, *, lock: bool = False) -> Head:
         """The head row; ``lock`` takes the row lock that serialises appends on PostgreSQL."""
-        query = select(AuditHeadRow.size, AuditHeadRow.last_hash, AuditHeadRow.compact).where(
-            AuditHeadRow.id == 1
-        )
+        if self._locked is not None:
+            return self._locked
+        query = select(AuditHeadRow.size, AuditHeadRow.last_hash, AuditHeadRow.compact,
+                       AuditHeadRow.tag).where(AuditHeadRow.id == 1)
         if lock:
             query = query.with_for_update()
-        size, last_hash, compact = self.conn.execute(query).one()
-        return Head(int(size), bytes(last_hash), CompactRange.from_bytes(bytes(compact)))
+        size, last_hash, compact, tag = self.conn.execute(query).one()
+        head = Head(int(size), bytes(last_hash), CompactRange.from_bytes(bytes(compact)), tag)
+        if lock:
+            self._locked = head
+        return head
 
     def append(
         self,
@@ -87,11 +100,13 @@ class AuditLog:
         ts: str,
         actor: str,
         seal: Callable[[int], str | None] | None = None,
+        tag: Callable[[bytes], str] | None = None,
     ) -> AuditRecord:
         """Append one event in the caller's transaction and return it with its seq and hash.
 
         ``seal(seq)`` returns the sealed personal details: the seq is part of the
-        ciphertext's associated data, so it must be known before encrypting.
+        ciphertext's associated data, so it must be known before encrypting. ``tag`` MACs
+        the new head (see :meth:`Head.message`).
         """
         check_token("actor", actor)
         check_token("action", event.action)
@@ -111,22 +126,39 @@ class AuditLog:
             prev_hash=head.last_hash, entry_hash=digest,
         ))
         head.compact.append(digest)
+        head.size, head.last_hash = seq + 1, digest
+        head.tag = tag(head.message(origin)) if tag is not None else None
         self.conn.execute(
             update(AuditHeadRow).where(AuditHeadRow.id == 1)
-            .values(size=seq + 1, last_hash=digest, compact=head.compact.to_bytes())
+            .values(size=seq + 1, last_hash=digest, compact=head.compact.to_bytes(), tag=head.tag)
         )
         return AuditRecord(seq, ts, actor, event.action, event.subject_id, event.object_ref, event.outcome,
                            dict(event.details), sealed, head.last_hash, digest)
 
-    def rows(self, start: int = 0, end: int | None = None, *, batch: int = 20_000) -> Iterator[RawRow]:
+    def rows(self, start: int = 0, end: int | None = None, *, batch: int = 20_000) -> Generator[RawRow]:
         """Stream raw rows in seq order (for verification and export)."""
         query = select(*_COLUMNS).where(AuditEventRow.seq >= start).order_by(AuditEventRow.seq)
         if end is not None:
             query = query.where(AuditEventRow.seq < end)
-        result = self.conn.execution_options(stream_results=True, yield_per=batch).execute(query)
-        for row in result:
-            yield (int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                   bytes(row[9]), bytes(row[10]))
+        # Options on the statement, not the connection: Connection.execution_options() would
+        # switch every later statement of the transaction to a server-side cursor.
+        result = self.conn.execute(query.execution_options(stream_results=True, yield_per=batch))
+        try:
+            for row in result:
+                yield (int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                       bytes(row[9]), bytes(row[10]))
+        finally:
+            # A consumer that stops early (verification found damage) must not leave a
+            # server-side cursor open on PostgreSQL.
+            result.close()
+
+    def raw(self, seq: int) -> RawRow | None:
+        """One stored row exactly as hashed, or ``None``."""
+        row = self.conn.execute(select(*_COLUMNS).where(AuditEventRow.seq == seq)).first()
+        if row is None:
+            return None
+        return (int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                bytes(row[9]), bytes(row[10]))
 
     def count(self) -> int:
         """Number of stored event rows (the head's size says how many there should be)."""
@@ -157,6 +189,19 @@ class AuditLog:
             query = query.where(AuditEventRow.ts < where.until)
         rows = self.conn.execute(query.limit(where.limit))
         return [_record(tuple(row)) for row in rows]
+
+    def erased_subjects(self) -> set[str]:
+        """Subjects whose erasure the log records."""
+        query = select(AuditEventRow.subject_id).where(AuditEventRow.action == "subject.erased").distinct()
+        return {s for s in self.conn.execute(query).scalars() if s}
+
+    def count_for_subjects(self, subject_ids: set[str]) -> int:
+        """Number of events about any of ``subject_ids``."""
+        if not subject_ids:
+            return 0
+        query = select(func.count()).select_from(AuditEventRow).where(
+            AuditEventRow.subject_id.in_(sorted(subject_ids)))
+        return int(self.conn.execute(query).scalar_one())
 
     def add_checkpoint(self, *, size: int, root: bytes, note: str, signer_kid: str, at: str) -> int:
         """Store a signed checkpoint; returns its id."""

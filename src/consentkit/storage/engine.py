@@ -39,6 +39,8 @@ def make_engine(url: str, *, must_exist: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
+        if database.startswith("file:"):  # an SQLite URI filename (e.g. ?mode=ro&uri=true)
+            database = database[len("file:"):].partition("?")[0]
         if must_exist and database not in ("", ":memory:") and not Path(database).exists():
             raise SchemaOutdatedError(f"database {database} does not exist: run `consentkit init` first")
         engine = create_engine(url, connect_args={"timeout": 30})

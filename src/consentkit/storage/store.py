@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Connection, Engine, inspect
 
@@ -23,26 +24,26 @@ __all__ = ["Store", "Tx"]
 
 @dataclass
 class Tx:
-    """Repositories sharing one connection (and so one transaction)."""
+    """Repositories sharing one connection (and so one transaction); each made once."""
 
     conn: Connection
 
-    @property
+    @cached_property
     def meta(self) -> MetaRepository:
         """Installation facts."""
         return MetaRepository(self.conn)
 
-    @property
+    @cached_property
     def actors(self) -> ActorRepository:
         """Actors and roles."""
         return ActorRepository(self.conn)
 
-    @property
+    @cached_property
     def subjects(self) -> SubjectRepository:
         """Subjects, their wrapped keys and legal holds."""
         return SubjectRepository(self.conn)
 
-    @property
+    @cached_property
     def audit(self) -> AuditLog:
         """The audit trail."""
         return AuditLog(self.conn)
@@ -102,9 +103,17 @@ class Store:
             yield Tx(conn)
 
     @contextmanager
-    def read(self) -> Iterator[Tx]:
-        """A read transaction (rolled back at the end)."""
-        with translate_errors(), self.engine.connect() as conn, conn.begin():
+    def read(self, *, snapshot: bool = False) -> Iterator[Tx]:
+        """A read transaction (rolled back at the end).
+
+        ``snapshot`` asks for one consistent view across several queries (verification
+        reads rows, head and checkpoints while writers go on). SQLite's transactions
+        already are snapshots; PostgreSQL needs REPEATABLE READ for that.
+        """
+        engine = self.engine
+        if snapshot and self.dialect == "postgresql":
+            engine = engine.execution_options(isolation_level="REPEATABLE READ")
+        with translate_errors(), engine.connect() as conn, conn.begin():
             yield Tx(conn)
 
     def close(self) -> None:

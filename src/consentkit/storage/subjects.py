@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Exists, Select, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Exists, Select, exists, func, insert, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from consentkit.keys import WrappedKey
@@ -135,6 +135,15 @@ class SubjectRepository:
         self.conn.execute(
             update(SubjectRow).where(SubjectRow.subject_id == subject_id).values(nid_index=nid_index)
         )
+
+    def destroyed_keys(self) -> list[str]:
+        """Subjects whose data key is gone (destroyed, or its row removed)."""
+        query = (
+            select(SubjectRow.subject_id)
+            .outerjoin(SubjectKeyRow, SubjectKeyRow.subject_id == SubjectRow.subject_id)
+            .where(or_(SubjectKeyRow.subject_id.is_(None), SubjectKeyRow.wrapped.is_(None)))
+        )
+        return sorted(self.conn.execute(query).scalars().all())
 
     def place_hold(self, subject_id: str, *, at: str, by: str, reason_sealed: bytes | None) -> int:
         """Record a legal hold; returns its id."""

@@ -132,6 +132,8 @@ class AuditHeadRow(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     compact: Mapped[bytes] = mapped_column(LargeBinary)
+    # "<master kid>:<HMAC hex>" over origin, size, last hash and compact range (see keys.head_tag).
+    tag: Mapped[str | None] = mapped_column(String(96))
 
 
 class AuditCheckpointRow(Base):

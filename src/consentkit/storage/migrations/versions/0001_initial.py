@@ -90,8 +90,9 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("last_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("compact", sa.LargeBinary(), nullable=False),
+        sa.Column("tag", sa.String(96), nullable=True),
     )
-    op.bulk_insert(head, [{"id": 1, "size": 0, "last_hash": bytes(32), "compact": bytes(8)}])
+    op.bulk_insert(head, [{"id": 1, "size": 0, "last_hash": bytes(32), "compact": bytes(8), "tag": None}])
     op.create_table(
         "ck_audit_checkpoints",
         sa.Column("checkpoint_id", sa.Integer(), primary_key=True, autoincrement=True),

@@ -1,0 +1,138 @@
+"""Verification of the audit chain: re-encode every entry, follow the hash chain, rebuild
+the Merkle tree and compare it with the signed checkpoints.
+
+Pure: the caller streams the rows (from the database or an export file) and supplies the
+checkpoints it already authenticated. The first damage found is named with its entry and
+its kind: ``changed``, ``deleted``, ``inserted``, ``reordered`` or ``truncated``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from consentkit.audit.envelope import GENESIS_HASH, encode_entry, entry_hash
+from consentkit.audit.merkle import CompactRange
+
+__all__ = ["ChainReport", "Damage", "RawRow", "TrustedRoot", "scan_chain"]
+
+#: A stored row in column order: seq, ts, actor, action, subject, object, outcome,
+#: details, sealed, prev_hash, entry_hash.
+RawRow = tuple[int, str, str, str, str | None, str | None, str, str, str | None, bytes, bytes]
+
+_RECENT = 64  # how far back a chain link may point and still be recognised
+
+
+@dataclass(frozen=True)
+class Damage:
+    """The first integrity failure: what kind, at which entry, in words."""
+
+    kind: str
+    seq: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class TrustedRoot:
+    """A root the verifier trusts (from a signed checkpoint): tree size, root, where it came from."""
+
+    size: int
+    root: bytes
+    label: str
+
+
+@dataclass
+class ChainReport:
+    """What a scan found."""
+
+    size: int = 0
+    root: bytes = b""
+    damage: Damage | None = None
+    checked_roots: list[TrustedRoot] = field(default_factory=list)
+    sealed_events: int = 0
+
+
+def _reencode(origin: str, row: RawRow, seq: int) -> bytes:
+    return entry_hash(encode_entry(origin, seq, row[1], row[2], row[3], row[4], row[5], row[6],
+                                   row[7], row[8], row[9]))
+
+
+def _row_damage(origin: str, row: RawRow, expected: int, prev: bytes,
+                recent: dict[bytes, int]) -> Damage | None:
+    seq = row[0]
+    if seq < expected:
+        return Damage("inserted", seq, f"entry {seq} appears twice: a second entry was inserted")
+    if seq > expected:
+        missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
+        return Damage("deleted", expected, f"entries {missing} are missing (deleted)")
+    if _reencode(origin, row, seq) != row[10]:
+        if seq > 0 and _reencode(origin, row, seq - 1) == row[10]:
+            # This row was entry seq-1 and everything moved up by one: the entry now at
+            # seq-1 (which verified on its own) was slipped in before it.
+            return Damage("inserted", seq - 1,
+                          f"entry {seq - 1} was inserted: entry {seq} holds what was entry {seq - 1}")
+        if _reencode(origin, row, seq + 1) == row[10]:
+            return Damage("reordered", seq,
+                          f"entry {seq} holds the content of entry {seq + 1}: entries were reordered")
+        return Damage("changed", seq, f"entry {seq} was changed: its content no longer matches its hash")
+    if row[9] != prev:
+        earlier = recent.get(row[9])
+        if earlier is not None:
+            return Damage("inserted", earlier + 1,
+                          f"entry {seq} follows entry {earlier}: entries {earlier + 1}-{seq - 1} "
+                          "were inserted")
+        return Damage("deleted", seq, f"entry {seq} names a predecessor that is not in the log: "
+                                      "an entry before it was deleted (or its link changed)")
+    return None
+
+
+def scan_chain(origin: str, rows: Iterable[RawRow], trusted: Sequence[TrustedRoot] = ()) -> ChainReport:
+    """Verify ``rows`` (in seq order) and compare the tree with each trusted root on the way."""
+    report = ChainReport()
+    pending = sorted(trusted, key=lambda t: t.size)
+    compact = CompactRange()
+    prev, expected = GENESIS_HASH, 0
+    recent: dict[bytes, int] = {}
+    last_good: TrustedRoot | None = None
+    for row in rows:
+        while pending and pending[0].size == expected:
+            last_good = _check_root(report, compact, pending.pop(0), last_good)
+            if report.damage:
+                return report
+        damage = _row_damage(origin, row, expected, prev, recent)
+        if damage is not None:
+            report.damage = damage
+            return report
+        prev = row[10]
+        compact.append(prev)
+        if row[8] is not None:
+            report.sealed_events += 1
+        recent[prev] = expected
+        if len(recent) > _RECENT:
+            recent.pop(next(iter(recent)))
+        expected += 1
+    while pending and pending[0].size == expected:
+        last_good = _check_root(report, compact, pending.pop(0), last_good)
+        if report.damage:
+            return report
+    report.size, report.root = expected, compact.root()
+    if pending:
+        newest = pending[-1]
+        report.damage = Damage(
+            "truncated", expected,
+            f"the log has {expected} entries but {newest.label} covers {newest.size}: "
+            f"entries from {expected} on were removed")
+    return report
+
+
+def _check_root(report: ChainReport, compact: CompactRange, want: TrustedRoot,
+                last_good: TrustedRoot | None) -> TrustedRoot:
+    if compact.root() == want.root:
+        report.checked_roots.append(want)
+        return want
+    since = last_good.size if last_good else 0
+    report.damage = Damage(
+        "changed", since,
+        f"entries {since}-{want.size - 1} no longer match {want.label}: at least one was changed "
+        "and the chain re-hashed after it was signed")
+    return want

@@ -1,0 +1,234 @@
+"""``consentkit audit``: verify, checkpoint, prove, export and read the audit trail."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from consentkit.cli._app import App, common_options, pass_app
+
+if TYPE_CHECKING:
+    from consentkit.audit.checkpoint import NoteVerifier
+    from consentkit.kit._audit import AuditVerification
+
+INTEGRITY_EXIT = 4
+
+
+@click.group()
+def audit() -> None:
+    """The tamper-evident audit trail (RFC 9162 Merkle tree, signed C2SP checkpoints)."""
+
+
+@audit.command("verify")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--trusted", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A checkpoint you kept from an earlier `audit checkpoint --out`: prove the log extends it.")
+@click.option("--public-key", "public_keys", multiple=True,
+              help="Verifier key (name+id+key) or a signing-*.pub file; repeatable. For FILE.")
+@common_options
+@pass_app
+def audit_verify(app: App, file: Path | None, trusted: Path | None, public_keys: tuple[str, ...]) -> None:
+    """Verify the whole trail, or an export / proof FILE offline with only the public key.
+
+    Exit code 4 names the first damaged entry and the kind of damage.
+    """
+    if file is not None:
+        _verify_file(app, file, public_keys)
+        return
+    result = app.kit().verify_audit(trusted_note=trusted.read_text("utf-8") if trusted else None)
+    app.emit(_result_json(result), human=_result_text(result))
+    if not result.ok:
+        click.echo(f"consentkit: audit trail damaged: {result.damage.message}", err=True)  # type: ignore[union-attr]
+        click.get_current_context().exit(INTEGRITY_EXIT)
+
+
+@audit.command("checkpoint")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the signed checkpoint here, for the auditor to keep outside the database.")
+@common_options
+@pass_app
+def audit_checkpoint(app: App, out: Path | None) -> None:
+    """Sign a checkpoint of the log as it is now."""
+    info = app.kit().checkpoint()
+    if out is not None:
+        from consentkit.kit._files import atomic_write
+
+        atomic_write(out, [info.note], mode=0o644)
+    app.emit(asdict(info), human=f"checkpoint at size {info.size}, root {info.root}, key {info.signer_kid}"
+             + (f"\nwritten to {out}" if out else ""))
+
+
+@audit.command("prove")
+@click.argument("seq", type=click.IntRange(0))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the proof here [default: audit-<SEQ>.tlog-proof].")
+@common_options
+@pass_app
+def audit_prove(app: App, seq: int, out: Path | None) -> None:
+    """Write an inclusion proof (C2SP tlog-proof) for entry SEQ, verifiable offline."""
+    from consentkit.kit._files import atomic_write
+
+    text = app.kit().prove_inclusion(seq)
+    target = out or Path(f"audit-{seq}.tlog-proof")
+    atomic_write(target, [text], mode=0o644)
+    app.emit({"seq": seq, "proof": str(target)}, human=f"inclusion proof for entry {seq} written to {target}")
+
+
+@audit.command("consistency")
+@click.option("--from", "old_size", required=True, type=click.IntRange(1), help="Earlier tree size.")
+@click.option("--to", "new_size", type=click.IntRange(1), help="Later tree size [default: now].")
+@common_options
+@pass_app
+def audit_consistency(app: App, old_size: int, new_size: int | None) -> None:
+    """Print a consistency proof between two tree sizes (RFC 9162 §2.1.4)."""
+    proof = app.kit().prove_consistency(old_size, new_size)
+    app.emit(asdict(proof))
+
+
+@audit.command("export")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
+@click.option("--format", "fmt", type=click.Choice(("jsonl", "fhir")), default="jsonl", show_default=True,
+              help="jsonl: entries + signed checkpoints (verifiable offline); fhir: R4 AuditEvent Bundle.")
+@common_options
+@pass_app
+def audit_export(app: App, out: Path, fmt: str) -> None:
+    """Export the trail (takes a fresh signed checkpoint first)."""
+    count = app.kit().export_audit(out, fmt=fmt)
+    app.emit({"entries": count, "out": str(out), "format": fmt}, human=f"{count} entries written to {out}")
+
+
+@audit.command("log")
+@click.option("--subject", help="Only events about this subject.")
+@click.option("--actor", "by_actor", help="Only events by this actor.")
+@click.option("--action", help="Only this action, e.g. subject.erased.")
+@click.option("--since", help="From this time (ISO 8601).")
+@click.option("--until", help="Before this time (ISO 8601).")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100_000))
+@common_options
+@pass_app
+def audit_log(app: App, subject: str | None, by_actor: str | None, action: str | None, since: str | None,
+              until: str | None, limit: int) -> None:
+    """Read events; personal details are shown decrypted only to the DPO."""
+    from consentkit.clock import format_instant, parse_instant
+    from consentkit.storage.audit_log import AuditFilter
+    from consentkit.types import check_subject_id
+
+    where = AuditFilter(
+        subject_id=check_subject_id(subject) if subject else None, actor=by_actor, action=action,
+        since=format_instant(parse_instant(since, field_name="--since")) if since else None,
+        until=format_instant(parse_instant(until, field_name="--until")) if until else None, limit=limit)
+    records = app.kit().audit_log(where)
+    rows: list[dict[str, Any]] = [
+        {"seq": r.seq, "ts": r.ts, "actor": r.actor, "action": r.action, "subject_id": r.subject_id,
+         "object_ref": r.object_ref, "outcome": r.outcome, "details": dict(r.details),
+         "personal": r.personal_state if r.personal is None else dict(r.personal)} for r in records]
+    app.emit(rows, human="\n".join(_log_line(r) for r in rows) or "no events")
+
+
+def _log_line(row: dict[str, Any]) -> str:
+    text = (f"{row['seq']:>7} {str(row['ts'])[:19]} {row['actor']:<12} {row['action']:<24} {row['outcome']:<8} "
+            f"{row['subject_id'] or ''} {json.dumps(row['details'], ensure_ascii=False)}")
+    if isinstance(row["personal"], dict):
+        text += f" personal={json.dumps(row['personal'], ensure_ascii=False)}"
+    return text
+
+
+def _verify_file(app: App, file: Path, public_keys: tuple[str, ...]) -> None:
+    from consentkit.audit.export import verify_export
+    from consentkit.audit.proof_file import PROOF_HEADER, verify_proof
+    from consentkit.errors import InvalidInputError
+
+    try:
+        text = file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise InvalidInputError(f"cannot read {file} as UTF-8 text") from None
+    verifiers = _verifiers(app, public_keys)
+    if text.startswith(PROOF_HEADER):
+        proof = verify_proof(text, verifiers)
+        app.emit({"ok": True, "kind": "inclusion-proof", "seq": proof.index},
+                 human=f"proof verified: entry {proof.index} is in the signed log")
+        return
+    result = verify_export(text.splitlines(), verifiers)
+    report = result.report
+    app.emit({"ok": True, "kind": "export", "origin": result.origin, "entries": report.size,
+              "checkpoints": result.checkpoints, "covered": result.covered, "root": report.root.hex()},
+             human=f"export verified: {report.size} entries of {result.origin}, {result.checkpoints} signed "
+                   f"checkpoint(s) verified, newest covers {result.covered}")
+
+
+def _verifiers(app: App, public_keys: tuple[str, ...]) -> list[NoteVerifier]:
+    from consentkit.audit.checkpoint import parse_verifier_key
+    from consentkit.errors import InvalidInputError
+
+    if public_keys:
+        verifiers = []
+        for item in public_keys:
+            path = Path(item)
+            verifiers.append(_pem_verifier(app, path) if path.is_file() else parse_verifier_key(item))
+        return verifiers
+    keys_dir = Path(app.keys or "consentkit-keys")
+    pubs = sorted(keys_dir.glob("signing-*.pub"))
+    if not pubs:
+        raise InvalidInputError("give --public-key (a verifier key from `consentkit keys public`, or a "
+                                "signing-*.pub file): an export proves nothing against its own keys")
+    return [_pem_verifier(app, p) for p in pubs]
+
+
+def _pem_verifier(app: App, path: Path) -> NoteVerifier:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from consentkit.audit.checkpoint import NoteVerifier
+    from consentkit.errors import InvalidInputError
+
+    try:
+        key = load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError):
+        raise InvalidInputError(f"{path}: not a PEM public key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise InvalidInputError(f"{path}: not an Ed25519 public key")
+    origin = _origin_near(path)
+    return NoteVerifier.from_public_key(origin, key)
+
+
+def _origin_near(path: Path) -> str:
+    from consentkit.errors import InvalidInputError
+
+    index = path.parent / "keyring.json"
+    try:
+        return str(json.loads(index.read_text("utf-8"))["origin"])
+    except (OSError, ValueError, KeyError):
+        raise InvalidInputError(f"{path}: cannot tell the log's name; pass the verifier key string from "
+                                "`consentkit keys public` instead") from None
+
+
+def _result_json(result: AuditVerification) -> dict[str, Any]:
+    data = asdict(result)
+    data["ok"] = result.ok
+    return data
+
+
+def _result_text(result: AuditVerification) -> str:
+    if not result.ok:
+        damage = result.damage
+        return f"AUDIT TRAIL DAMAGED ({damage.kind}): {damage.message}"  # type: ignore[union-attr]
+    lines = [f"audit trail intact: {result.size} events; chain and Merkle root {result.root[:16]}... recomputed"]
+    if result.erased_subjects:
+        lines.append(f"{result.erased_events} events of {result.erased_subjects} erased subject(s), verified "
+                     "(their personal details are unreadable by design)")
+    newest = result.newest_checkpoint
+    if newest is not None:
+        lines.append(f"{result.checkpoints} signed checkpoint(s) verified; newest at size {newest.size}, "
+                     f"{newest.created_at[:19]}Z, key {newest.signer_kid}")
+        if newest.size < result.size:
+            lines.append(f"{result.size - newest.size} newer event(s) are chained but not yet in a signed "
+                         "checkpoint (run `consentkit audit checkpoint`)")
+    else:
+        lines.append("no signed checkpoint yet: run `consentkit audit checkpoint --out FILE` and keep the file")
+    if result.trusted_size is not None:
+        lines.append(f"consistent with your trusted checkpoint at size {result.trusted_size}")
+    return "\n".join(lines)

@@ -1,0 +1,259 @@
+"""Attacks at the database level, on SQLite and PostgreSQL: each must be detected and named."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, create_engine, text
+
+from consentkit.audit.checkpoint import Checkpoint, sign_checkpoint
+from consentkit.audit.envelope import encode_entry, entry_hash
+from consentkit.audit.merkle import CompactRange
+from consentkit.keys import KeyRing
+from consentkit.kit import ConsentKit
+from consentkit.storage.audit_log import Head
+
+COLUMNS = "seq, ts, actor, action, subject_id, object_ref, outcome, details, sealed, prev_hash, entry_hash"
+
+
+@pytest.fixture
+def log(kit: ConsentKit) -> ConsentKit:
+    """A log of 13 events (seq 0-12) with a checkpoint at size 9."""
+    ids = [
+        kit.add_subject(jurisdiction="se", name=f"Klient {i}", birth_date=date(1990, 1, 1 + i)).subject_id
+        for i in range(4)
+    ]
+    for subject_id in ids:
+        kit.subject(subject_id)
+    kit.checkpoint()
+    for subject_id in ids:
+        kit.subject(subject_id)
+    assert kit.verify_audit().ok
+    return kit
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Connection]:
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        yield conn
+    engine.dispose()
+
+
+def _tamper(db_url: str, *statements: str, params: dict[str, object] | None = None) -> None:
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement), params or {})
+    engine.dispose()
+
+
+def _damage(kit: ConsentKit, trusted: str | None = None) -> tuple[str, int | None]:
+    result = kit.verify_audit(trusted_note=trusted)
+    assert result.damage is not None, "tampering was not detected"
+    return result.damage.kind, result.damage.seq
+
+
+def test_edit_a_field(log: ConsentKit, db_url: str) -> None:
+    _tamper(db_url, "UPDATE ck_audit_events SET actor = 'mallory' WHERE seq = 5")
+    assert _damage(log) == ("changed", 5)
+
+
+def test_edit_details_and_rehash_the_row(log: ConsentKit, db_url: str) -> None:
+    # Re-hashing the edited row breaks the link from the next one.
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        row = conn.execute(text(f"SELECT {COLUMNS} FROM ck_audit_events WHERE seq = 3")).one()
+        digest = entry_hash(encode_entry(log.keys.origin, 3, row[1], "mallory", *row[3:8], row[8], bytes(row[9])))
+        conn.execute(text("UPDATE ck_audit_events SET actor = 'mallory', entry_hash = :h WHERE seq = 3"), {"h": digest})
+    engine.dispose()
+    assert _damage(log) == ("deleted", 4)
+
+
+def test_delete_a_row(log: ConsentKit, db_url: str) -> None:
+    _tamper(db_url, "DELETE FROM ck_audit_events WHERE seq = 7")
+    assert _damage(log) == ("deleted", 7)
+
+
+def test_insert_a_forged_row(log: ConsentKit, db_url: str) -> None:
+    # Back-date an event: shift the tail up by one and insert a correctly chained forgery at 4.
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        rows = conn.execute(text(f"SELECT {COLUMNS} FROM ck_audit_events WHERE seq >= 3 ORDER BY seq")).all()
+        conn.execute(text("DELETE FROM ck_audit_events WHERE seq >= 4"))
+        prev = bytes(rows[0][10])
+        forged = (4, rows[1][1], "mallory", "subject.viewed", rows[1][4], None, "ok", "{}", None)
+        digest = entry_hash(encode_entry(log.keys.origin, *forged, prev))
+        insert = text(
+            f"INSERT INTO ck_audit_events ({COLUMNS}) VALUES "
+            "(:seq, :ts, :actor, :action, :subject, :obj, :outcome, :details, :sealed, :prev, :h)"
+        )
+        conn.execute(
+            insert,
+            dict(
+                zip(
+                    ("seq", "ts", "actor", "action", "subject", "obj", "outcome", "details", "sealed"),
+                    forged,
+                    strict=True,
+                )
+            )
+            | {"prev": prev, "h": digest},
+        )
+        for row in rows[1:]:
+            conn.execute(
+                insert,
+                {
+                    "seq": row[0] + 1,
+                    "ts": row[1],
+                    "actor": row[2],
+                    "action": row[3],
+                    "subject": row[4],
+                    "obj": row[5],
+                    "outcome": row[6],
+                    "details": row[7],
+                    "sealed": row[8],
+                    "prev": row[9],
+                    "h": row[10],
+                },
+            )
+    engine.dispose()
+    assert _damage(log) == ("inserted", 4)
+
+
+def test_append_a_forged_row_at_the_tail(log: ConsentKit, db_url: str) -> None:
+    # A correctly chained forgery after the last checkpoint, with the head rewritten to match:
+    # the chain and Merkle root agree, but the head's MAC (a key outside the database) does not.
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        size, last = conn.execute(text("SELECT size, last_hash FROM ck_audit_head WHERE id = 1")).one()
+        row = ("2026-03-02T10:00:00.000000Z", "mallory", "subject.viewed", None, None, "ok", "{}", None)
+        digest = entry_hash(encode_entry(log.keys.origin, size, *row, bytes(last)))
+        conn.execute(
+            text(
+                f"INSERT INTO ck_audit_events ({COLUMNS}) VALUES (:s, :ts, :a, :ac, NULL, NULL, 'ok', "
+                "'{}', NULL, :p, :h)"
+            ),
+            {"s": size, "ts": row[0], "a": row[1], "ac": row[2], "p": bytes(last), "h": digest},
+        )
+        compact = CompactRange.from_bytes(bytes(conn.execute(text("SELECT compact FROM ck_audit_head")).scalar_one()))
+        compact.append(digest)
+        conn.execute(
+            text("UPDATE ck_audit_head SET size = :s, last_hash = :h, compact = :c"),
+            {"s": size + 1, "h": digest, "c": compact.to_bytes()},
+        )
+    engine.dispose()
+    assert _damage(log) == ("forged-head", 13)
+
+
+def test_rows_appended_without_updating_the_head(log: ConsentKit, db_url: str) -> None:
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        size, last = conn.execute(text("SELECT size, last_hash FROM ck_audit_head WHERE id = 1")).one()
+        row = ("2026-03-02T10:00:00.000000Z", "mallory", "subject.viewed", None, None, "ok", "{}", None)
+        digest = entry_hash(encode_entry(log.keys.origin, size, *row, bytes(last)))
+        conn.execute(
+            text(
+                f"INSERT INTO ck_audit_events ({COLUMNS}) VALUES (:s, :ts, :a, :ac, NULL, NULL, 'ok', "
+                "'{}', NULL, :p, :h)"
+            ),
+            {"s": size, "ts": row[0], "a": row[1], "ac": row[2], "p": bytes(last), "h": digest},
+        )
+    engine.dispose()
+    assert _damage(log)[0] == "inserted"
+
+
+def test_swap_two_rows(log: ConsentKit, db_url: str) -> None:
+    _tamper(
+        db_url,
+        "UPDATE ck_audit_events SET seq = -1 WHERE seq = 10",
+        "UPDATE ck_audit_events SET seq = 10 WHERE seq = 11",
+        "UPDATE ck_audit_events SET seq = 11 WHERE seq = -1",
+    )
+    assert _damage(log) == ("reordered", 10)
+
+
+def test_truncate_the_tail(log: ConsentKit, db_url: str) -> None:
+    _tamper(db_url, "DELETE FROM ck_audit_events WHERE seq >= 11")
+    assert _damage(log) == ("truncated", 11)
+
+
+def test_truncate_below_a_checkpoint_and_fix_the_head(log: ConsentKit, db_url: str) -> None:
+    # The attacker also rewinds the head to the entries that remain; the stored checkpoint
+    # (size 9) still covers more than is left.
+    _tamper(db_url, "DELETE FROM ck_audit_events WHERE seq >= 6")
+    assert _damage(log) == ("truncated", 6)
+
+
+def test_sign_with_a_foreign_key(log: ConsentKit, db_url: str) -> None:
+    foreign = KeyRing.generate(log.keys.origin)
+    size, root = 9, bytes(32)
+    note = sign_checkpoint(Checkpoint(log.keys.origin, size, root), foreign.signer.name, foreign.signer.private_key)
+    _tamper(db_url, "UPDATE ck_audit_checkpoints SET note = :n", params={"n": note})
+    assert _damage(log)[0] == "unknown-key"
+
+
+def test_forged_checkpoint(log: ConsentKit, db_url: str) -> None:
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        note = conn.execute(text("SELECT note FROM ck_audit_checkpoints")).scalar_one()
+        lines = note.split("\n")
+        lines[1] = "8"  # claim a different size under the same signature
+        conn.execute(text("UPDATE ck_audit_checkpoints SET note = :n"), {"n": "\n".join(lines)})
+    engine.dispose()
+    assert _damage(log)[0] == "forged-checkpoint"
+
+
+def test_drop_a_subject_key_without_an_erasure_event(log: ConsentKit, db_url: str) -> None:
+    _tamper(
+        db_url,
+        "UPDATE ck_subject_keys SET wrapped = NULL WHERE subject_id = (SELECT min(subject_id) FROM ck_subject_keys)",
+    )
+    assert _damage(log)[0] == "key-destroyed"
+
+
+def test_resigned_rewrite_is_caught_only_with_a_trusted_checkpoint(
+    log: ConsentKit, db_url: str, tmp_path: Path
+) -> None:
+    trusted = log.checkpoint().note  # the auditor keeps this outside the database
+    # A database administrator who also holds every key rewrites entry 2 and everything after.
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        rows = conn.execute(text(f"SELECT {COLUMNS} FROM ck_audit_events ORDER BY seq")).all()
+        compact, prev = CompactRange(), bytes(32)
+        for row in rows:
+            actor = "mallory" if row[0] == 2 else row[2]
+            digest = entry_hash(encode_entry(log.keys.origin, row[0], row[1], actor, *row[3:9], prev))
+            conn.execute(
+                text("UPDATE ck_audit_events SET actor = :a, prev_hash = :p, entry_hash = :h WHERE seq = :s"),
+                {"a": actor, "p": prev, "h": digest, "s": row[0]},
+            )
+            compact.append(digest)
+            prev = digest
+        head = Head(len(rows), prev, compact)
+        conn.execute(
+            text("UPDATE ck_audit_head SET last_hash = :h, compact = :c, tag = :t"),
+            {"h": prev, "c": compact.to_bytes(), "t": log.keys.head_tag(head.message(log.keys.origin))},
+        )
+        conn.execute(text("DELETE FROM ck_audit_checkpoints"))
+        note = sign_checkpoint(
+            Checkpoint(log.keys.origin, len(rows), compact.root()), log.keys.signer.name, log.keys.signer.private_key
+        )
+        conn.execute(
+            text(
+                "INSERT INTO ck_audit_checkpoints (size, root, note, signer_kid, created_at) "
+                "VALUES (:s, :r, :n, :k, '2026-03-02T10:00:00.000000Z')"
+            ),
+            {"s": len(rows), "r": compact.root(), "n": note, "k": log.keys.signer.kid},
+        )
+    engine.dispose()
+    assert log.verify_audit().ok  # the database alone cannot tell
+    assert _damage(log, trusted=trusted)[0] == "re-signed"
+
+
+def test_a_rolled_back_log_is_caught_with_a_trusted_checkpoint(log: ConsentKit, db_url: str) -> None:
+    trusted = log.checkpoint().note
+    _tamper(db_url, "DELETE FROM ck_audit_checkpoints", "DELETE FROM ck_audit_events WHERE seq >= 11")
+    assert _damage(log, trusted=trusted)[0] == "truncated"
