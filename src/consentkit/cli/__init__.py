@@ -7,7 +7,12 @@ import click
 from consentkit.cli._app import App, RootGroup
 from consentkit.cli.actor import actor
 from consentkit.cli.audit import audit
+from consentkit.cli.check import check
+from consentkit.cli.consent import consent
+from consentkit.cli.disclosure import disclosure
 from consentkit.cli.keys import keys
+from consentkit.cli.override import override
+from consentkit.cli.policy import policy
 from consentkit.cli.setup import init
 from consentkit.cli.subject import subject
 
@@ -33,7 +38,7 @@ def cli(ctx: click.Context, db: str | None, keys: str | None, actor: str | None,
     ctx.obj = App(db=db, keys=keys, actor=actor, as_json=as_json)
 
 
-for _command in (init, subject, actor, keys, audit):
+for _command in (init, subject, consent, check, policy, override, disclosure, audit, actor, keys):
     cli.add_command(_command)
 
 

@@ -13,6 +13,8 @@ from consentkit.keys import KeyRing
 from consentkit.kit._admin import AdminOps, record_installation
 from consentkit.kit._audit import AuditOps
 from consentkit.kit._base import load_keyring
+from consentkit.kit._consents import ConsentOps
+from consentkit.kit._disclosure import DisclosureOps
 from consentkit.kit._subjects import ERASURE_GROUNDS, JURISDICTIONS, SubjectOps
 from consentkit.storage import Store
 from consentkit.storage.engine import SCHEMA_REVISION
@@ -25,7 +27,7 @@ class InitResult(dict[str, object]):
     """What ``init`` did: keys created or reused, schema revision, roles of the actor."""
 
 
-class ConsentKit(SubjectOps, AdminOps, AuditOps):
+class ConsentKit(SubjectOps, ConsentOps, DisclosureOps, AdminOps, AuditOps):
     """One installation of consentkit, used by one actor.
 
     Open it with :meth:`open` (or create it with :meth:`init`), then call one method per

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import dataclass
+from datetime import date
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from consentkit.access import Permission, require
@@ -12,11 +14,13 @@ from consentkit.audit import checkpoint as notes
 from consentkit.audit.envelope import canonical_json
 from consentkit.audit.events import AuditEvent, AuditRecord
 from consentkit.clock import Clock, SystemClock, format_instant
-from consentkit.config import Settings
+from consentkit.config import Settings, shipped_dir
 from consentkit.errors import NotFoundError, WrongKeyError
-from consentkit.keys import KeyRing, seal
+from consentkit.keys import KeyRing, open_sealed, seal
+from consentkit.policy import PackLibrary
 from consentkit.storage import Store, Tx
 from consentkit.storage.subjects import StoredSubject
+from consentkit.subjects import PersonalData, personal_aad
 from consentkit.types import Role, check_subject_id
 
 __all__ = ["CHECKPOINT_EVERY", "CheckpointInfo", "KitBase", "audit_aad", "load_keyring"]
@@ -64,6 +68,7 @@ class KitBase:
         self.clock: Clock = clock or SystemClock()
         self.settings = settings
         self._roles: frozenset[Role] | None = None
+        self._packs: PackLibrary | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -103,6 +108,22 @@ class KitBase:
     def _data_key(self, stored: StoredSubject) -> bytes:
         return self.keys.unwrap(stored.subject_id, stored.wrapped)
 
+    def _birth_date(self, stored: StoredSubject, data_key: bytes) -> date | None:
+        if stored.personal is None:
+            return None
+        return PersonalData.from_bytes(open_sealed(data_key, stored.personal,
+                                                   personal_aad(stored.subject_id))).birth_date
+
+    @property
+    def packs(self) -> PackLibrary:
+        """The policy packs: shipped ones, plus a user folder (CONSENTKIT_POLICIES) that may add or replace."""
+        if self._packs is None:
+            folders: list[Traversable] = [shipped_dir("policies")]
+            if self.settings is not None and self.settings.policies_dir is not None:
+                folders.append(self.settings.policies_dir)
+            self._packs = PackLibrary(folders)
+        return self._packs
+
     def _audit(
         self,
         tx: Tx,
@@ -128,6 +149,24 @@ class KitBase:
         if (record.seq + 1) % CHECKPOINT_EVERY == 0:
             self._sign_checkpoint(tx)
         return record
+
+    def _audit_many(self, tx: Tx, events: list[AuditEvent], keys: dict[str, bytes]) -> list[AuditRecord]:
+        """Append many events at once; ``keys`` maps subject ids to data keys for sealing."""
+        origin = self.keys.origin
+
+        def sealer(seq: int, event: AuditEvent) -> str | None:
+            if not event.personal or event.subject_id is None:
+                return None
+            blob = seal(keys[event.subject_id], canonical_json(event.personal).encode(),
+                        audit_aad(origin, seq, event.subject_id))
+            return base64.b64encode(blob).decode("ascii")
+
+        before = tx.audit.head(lock=True).size
+        records = tx.audit.append_many(events, origin=origin, ts=self._now(), actor=self.actor, seal=sealer,
+                                       tag=self.keys.head_tag)
+        if records and before // CHECKPOINT_EVERY != (before + len(records)) // CHECKPOINT_EVERY:
+            self._sign_checkpoint(tx)
+        return records
 
     def _sign_checkpoint(self, tx: Tx) -> CheckpointInfo:
         head = tx.audit.head()

@@ -135,6 +135,49 @@ class AuditLog:
         return AuditRecord(seq, ts, actor, event.action, event.subject_id, event.object_ref, event.outcome,
                            dict(event.details), sealed, head.last_hash, digest)
 
+    def append_many(
+        self,
+        events: Sequence[AuditEvent],
+        *,
+        origin: str,
+        ts: str,
+        actor: str,
+        seal: Callable[[int, AuditEvent], str | None] | None = None,
+        tag: Callable[[bytes], str] | None = None,
+    ) -> list[AuditRecord]:
+        """Append several events with one INSERT and one head update (batched decisions)."""
+        head = self.head(lock=True)
+        records, rows = [], []
+        prev = head.last_hash
+        check_token("actor", actor)
+        for offset, event in enumerate(events):
+            check_token("action", event.action)
+            check_token("outcome", event.outcome)
+            if event.object_ref is not None:
+                check_token("object ref", event.object_ref)
+            seq = head.size + offset
+            details = canonical_json(event.details)
+            sealed = seal(seq, event) if seal is not None else None
+            digest = entry_hash(encode_entry(origin, seq, ts, actor, event.action, event.subject_id,
+                                             event.object_ref, event.outcome, details, sealed, prev))
+            rows.append({"seq": seq, "ts": ts, "actor": actor, "action": event.action,
+                         "subject_id": event.subject_id, "object_ref": event.object_ref, "outcome": event.outcome,
+                         "details": details, "sealed": sealed, "prev_hash": prev, "entry_hash": digest})
+            records.append(AuditRecord(seq, ts, actor, event.action, event.subject_id, event.object_ref,
+                                       event.outcome, dict(event.details), sealed, prev, digest))
+            head.compact.append(digest)
+            prev = digest
+        if not rows:
+            return records
+        self.conn.execute(insert(AuditEventRow), rows)
+        head.size, head.last_hash = head.size + len(rows), prev
+        head.tag = tag(head.message(origin)) if tag is not None else None
+        self.conn.execute(
+            update(AuditHeadRow).where(AuditHeadRow.id == 1)
+            .values(size=head.size, last_hash=prev, compact=head.compact.to_bytes(), tag=head.tag)
+        )
+        return records
+
     def rows(self, start: int = 0, end: int | None = None, *, batch: int = 20_000) -> Generator[RawRow]:
         """Stream raw rows in seq order (for verification and export)."""
         query = select(*_COLUMNS).where(AuditEventRow.seq >= start).order_by(AuditEventRow.seq)

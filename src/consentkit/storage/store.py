@@ -15,6 +15,8 @@ from sqlalchemy import Connection, Engine, inspect
 
 from consentkit.storage.actors import ActorRepository
 from consentkit.storage.audit_log import AuditLog
+from consentkit.storage.consents import ConsentRepository
+from consentkit.storage.disclosures import DisclosureRepository
 from consentkit.storage.engine import check_schema, make_engine, migrate, translate_errors, writer
 from consentkit.storage.meta import MetaRepository
 from consentkit.storage.subjects import SubjectRepository
@@ -42,6 +44,16 @@ class Tx:
     def subjects(self) -> SubjectRepository:
         """Subjects, their wrapped keys and legal holds."""
         return SubjectRepository(self.conn)
+
+    @cached_property
+    def consents(self) -> ConsentRepository:
+        """Consent grants and events."""
+        return ConsentRepository(self.conn)
+
+    @cached_property
+    def disclosures(self) -> DisclosureRepository:
+        """Disclosures and override uses."""
+        return DisclosureRepository(self.conn)
 
     @cached_property
     def audit(self) -> AuditLog:

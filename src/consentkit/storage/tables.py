@@ -8,7 +8,7 @@ Changing anything here needs a new Alembic migration in ``storage/migrations/ver
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -18,8 +18,14 @@ __all__ = [
     "AuditEventRow",
     "AuditHeadRow",
     "Base",
+    "ConsentEventRow",
+    "ConsentPurposeRow",
+    "ConsentRow",
+    "DisclosureConsentRow",
+    "DisclosureRow",
     "LegalHoldRow",
     "MetaRow",
+    "OverrideUseRow",
     "SubjectKeyRow",
     "SubjectRow",
 ]
@@ -146,3 +152,98 @@ class AuditCheckpointRow(Base):
     note: Mapped[str] = mapped_column(Text)
     signer_kid: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[str] = mapped_column(String(_TIME))
+
+
+class ConsentRow(Base):
+    """A consent grant. ``personal`` seals the grantor's name and the witness."""
+
+    __tablename__ = "ck_consents"
+    consent_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("ck_subjects.subject_id"), index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32))
+    pack_ref: Mapped[str] = mapped_column(String(64))
+    effect: Mapped[str] = mapped_column(String(8))
+    scope: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[str] = mapped_column(String(_TIME))
+    valid_until: Mapped[str | None] = mapped_column(String(_TIME))
+    grantor: Mapped[str] = mapped_column(String(16))
+    form: Mapped[str] = mapped_column(String(16))
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    notice_version: Mapped[str | None] = mapped_column(String(64))
+    notice_language: Mapped[str | None] = mapped_column(String(8))
+    context: Mapped[str] = mapped_column(Text)
+    irrevocable_until: Mapped[str | None] = mapped_column(String(_TIME))
+    attested: Mapped[str] = mapped_column(Text)
+    supersedes: Mapped[str | None] = mapped_column(String(_ID))
+    personal: Mapped[bytes | None] = mapped_column(LargeBinary)
+    recorded_at: Mapped[str] = mapped_column(String(_TIME))
+    recorded_by: Mapped[str] = mapped_column(String(128))
+
+
+class ConsentPurposeRow(Base):
+    """One purpose of a consent (for aggregation in SQL)."""
+
+    __tablename__ = "ck_consent_purposes"
+    consent_id: Mapped[str] = mapped_column(ForeignKey("ck_consents.consent_id"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(48), primary_key=True)
+
+
+class ConsentEventRow(Base):
+    """An event in a consent's append-only history; the reason is sealed."""
+
+    __tablename__ = "ck_consent_events"
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    consent_id: Mapped[str] = mapped_column(ForeignKey("ck_consents.consent_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[str] = mapped_column(String(_TIME))
+    actor: Mapped[str] = mapped_column(String(128))
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    by: Mapped[str | None] = mapped_column(String(32))
+
+
+class DisclosureRow(Base):
+    """A permitted (or partly permitted) disclosure: the accounting of disclosures."""
+
+    __tablename__ = "ck_disclosures"
+    disclosure_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(_ID), index=True)
+    decided_at: Mapped[str] = mapped_column(String(_TIME), index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    recipient_type: Mapped[str] = mapped_column(String(48))
+    recipient_id: Mapped[str | None] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(48))
+    categories: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(8))
+    basis: Mapped[str] = mapped_column(String(16))
+    override_id: Mapped[str | None] = mapped_column(String(48))
+    pack_ref: Mapped[str] = mapped_column(String(64))
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class DisclosureConsentRow(Base):
+    """Which consents a disclosure rested on (for withdrawal follow-up)."""
+
+    __tablename__ = "ck_disclosure_consents"
+    disclosure_id: Mapped[str] = mapped_column(ForeignKey("ck_disclosures.disclosure_id"), primary_key=True)
+    consent_id: Mapped[str] = mapped_column(String(_ID), primary_key=True, index=True)
+
+
+class OverrideUseRow(Base):
+    """A disclosure under a statutory override, with its review and notification follow-up."""
+
+    __tablename__ = "ck_override_uses"
+    disclosure_id: Mapped[str] = mapped_column(ForeignKey("ck_disclosures.disclosure_id"), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(_ID), index=True)
+    override_id: Mapped[str] = mapped_column(String(48))
+    mandatory: Mapped[bool] = mapped_column(Boolean)
+    used_at: Mapped[str] = mapped_column(String(_TIME))
+    actor: Mapped[str] = mapped_column(String(128))
+    approver: Mapped[str | None] = mapped_column(String(128))
+    details_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    expires_at: Mapped[str | None] = mapped_column(String(_TIME))
+    inform_by: Mapped[str | None] = mapped_column(String(_TIME))
+    subject_informed_at: Mapped[str | None] = mapped_column(String(_TIME))
+    review_status: Mapped[str] = mapped_column(String(16))
+    review_outcome: Mapped[str | None] = mapped_column(String(32))
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    reviewed_at: Mapped[str | None] = mapped_column(String(_TIME))

@@ -1,0 +1,54 @@
+"""``consentkit check``: may this go to that recipient for this purpose?"""
+
+from __future__ import annotations
+
+import click
+
+from consentkit.cli._app import App, common_options, pass_app
+from consentkit.cli._options import split_values
+
+DENY_EXIT = 3
+
+
+@click.command()
+@click.option("--subject", "subject_id", required=True, help="The client's subject id.")
+@click.option("--recipient", required=True, help="Recipient TYPE or TYPE:ID.")
+@click.option("--purpose", required=True, help="Purpose of the disclosure.")
+@click.option("--category", "categories", multiple=True, required=True, help="Data category (repeatable or a,b).")
+@click.option("--override", help="Statutory override id (see `consentkit policy show J`).")
+@click.option("--justification", help="Why the override applies (required with --override; stored encrypted).")
+@click.option("--reference", help="Report, case or order number (where the override requires it).")
+@click.option("--approver", help="The supervisor who approved the override (where required).")
+@click.option("--at", help="Decide as of this time (ISO 8601); an inquiry, not a disclosure.")
+@click.option("--explain", is_flag=True, help="Print every consent and rule looked at and why it applied.")
+@click.option("--lang", help="Language of the reasons (en, el, sv, ru) [default: en].")
+@common_options
+@pass_app
+def check(app: App, subject_id: str, recipient: str, purpose: str, categories: tuple[str, ...],
+          override: str | None, justification: str | None, reference: str | None, approver: str | None,
+          at: str | None, explain: bool, lang: str | None) -> None:
+    """Decide a disclosure. Exit 0 permit, 3 deny or partial; every decision is audited."""
+    from consentkit.clock import parse_instant
+    from consentkit.disclosure.texts import localise
+
+    decision = app.kit().check(
+        subject_id, recipient=recipient, purpose=purpose, categories=split_values(categories),
+        at=parse_instant(at, field_name="--at") if at else None, override=override,
+        justification=justification, reference=reference, approver=approver, explain=explain)
+    data = localise(decision.to_json(), lang or "en")
+    if explain:
+        data["trace"] = list(decision.trace)
+    lines = [f"{data['decision'].upper()}  (pack {data['pack']}, audit entry {data['audit_id']})"]
+    if data["permitted_categories"]:
+        lines.append("permitted: " + ", ".join(data["permitted_categories"]))
+    lines += [f"denied:    {c} — {code}: {data['reasons'][c]}" for c, code in data["denied"].items()]
+    if data["basis"]["kind"] != "none":
+        basis = data["basis"]
+        lines.append("basis:     " + (f"override {basis['override']} ({basis['citation']})" if basis["override"]
+                                      else "consent " + ", ".join(basis["consent_ids"])))
+    lines += [f"must:      {o['text']}" for o in data["obligations"]]
+    if explain:
+        lines += ["evaluation:"] + [f"  {step}" for step in decision.trace]
+    app.emit(data, human="\n".join(lines))
+    if data["decision"] != "permit":
+        click.get_current_context().exit(DENY_EXIT)

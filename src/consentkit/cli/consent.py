@@ -1,0 +1,168 @@
+"""``consentkit consent``: grant, withdraw, revoke, re-affirm and read consents."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from consentkit.cli._app import App, common_options, pass_app
+from consentkit.cli._options import split_values
+
+if TYPE_CHECKING:
+    from consentkit.kit._consents import ConsentView
+
+
+@click.group()
+def consent() -> None:
+    """Consents: append-only, checked against the client's jurisdiction, withdrawable at any time."""
+
+
+@consent.command("grant")
+@click.option("--subject", "subject_id", required=True, help="The client's subject id.")
+@click.option("--recipient", "recipients", multiple=True, required=True,
+              help="Recipient TYPE or TYPE:ID (repeatable), e.g. treatment-provider:okana-athens.")
+@click.option("--purpose", "purposes", multiple=True, required=True, help="Purpose (repeatable or a,b).")
+@click.option("--category", "categories", multiple=True, required=True, help="Data category (repeatable or a,b).")
+@click.option("--valid-from", help="Start (ISO 8601) [default: now].")
+@click.option("--valid-until", help="End (ISO 8601 date or date-time).")
+@click.option("--grantor", type=click.Choice(("self", "guardian", "representative")), default="self",
+              show_default=True)
+@click.option("--grantor-name", help="Name of the guardian or representative (stored encrypted).")
+@click.option("--form", type=click.Choice(("written", "electronic", "verbal")), default="written", show_default=True)
+@click.option("--witness", help="Witness of a verbal consent (stored encrypted).")
+@click.option("--evidence", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Scan of the signed form: its SHA-256 is recorded, the file is not stored.")
+@click.option("--notice-version", help="Version of the information notice shown.")
+@click.option("--notice-language", help="Language of the notice shown (el, sv, ru, kk, en).")
+@click.option("--in-custody", is_flag=True, help="Captured while the client was in custody.")
+@click.option("--interpreter", help="Language interpreted into, if an interpreter was used.")
+@click.option("--capacity-assessed", is_flag=True, help="The client's capacity to consent was assessed.")
+@click.option("--irrevocable-until", help="Irrevocable until this date, where the pack allows it.")
+@click.option("--attest", "attest", multiple=True,
+              help="An element present on the signed form, e.g. signature, identity-document (repeatable).")
+@click.option("--refuse", is_flag=True, help="Record an explicit refusal: never share this.")
+@click.option("--supersedes", help="Consent id this one replaces.")
+@common_options
+@pass_app
+def consent_grant(app: App, subject_id: str, recipients: tuple[str, ...], purposes: tuple[str, ...],
+                  categories: tuple[str, ...], valid_from: str | None, valid_until: str | None, grantor: str,
+                  grantor_name: str | None, form: str, witness: str | None, evidence: Path | None,
+                  notice_version: str | None, notice_language: str | None, in_custody: bool,
+                  interpreter: str | None, capacity_assessed: bool, irrevocable_until: str | None,
+                  attest: tuple[str, ...], refuse: bool, supersedes: str | None) -> None:
+    """Record a consent; refused with every missing element and its citation if the pack says no."""
+    from consentkit.clock import parse_instant
+    from consentkit.consent.model import CaptureContext
+
+    digest = hashlib.sha256(evidence.read_bytes()).hexdigest() if evidence else None
+    view = app.kit().grant_consent(
+        subject_id, recipients=split_values(recipients), purposes=split_values(purposes),
+        categories=split_values(categories),
+        valid_from=parse_instant(valid_from, field_name="--valid-from") if valid_from else None,
+        valid_until=parse_instant(valid_until, field_name="--valid-until") if valid_until else None,
+        grantor=grantor, grantor_name=grantor_name, form=form, witness=witness, evidence_sha256=digest,
+        notice_version=notice_version, notice_language=notice_language,
+        context=CaptureContext(in_custody, interpreter, capacity_assessed),
+        irrevocable_until=parse_instant(irrevocable_until, field_name="--irrevocable-until")
+        if irrevocable_until else None,
+        attest=split_values(attest), refuse=refuse, supersedes=supersedes)
+    app.emit({"consent_id": view.grant.consent_id, "status": view.state.status.value,
+              "effect": view.grant.effect.value, "pack": view.grant.pack_ref},
+             human=f"{view.grant.consent_id}  {view.state.status.value}")
+
+
+@consent.command("withdraw")
+@click.argument("consent_id")
+@click.option("--reason", required=True, help="Why (stored encrypted).")
+@click.option("--form", type=click.Choice(("written", "electronic", "verbal")),
+              help="How the withdrawal was given (some packs require writing).")
+@common_options
+@pass_app
+def consent_withdraw(app: App, consent_id: str, reason: str, form: str | None) -> None:
+    """The client withdraws a consent (forward only); lists the recipients to tell."""
+    result = app.kit().withdraw_consent(consent_id, reason=reason, form=form)
+    _emit_withdrawal(app, result.consent_id, result.kind, result.at.isoformat(), result.recipients_to_tell)
+
+
+@consent.command("revoke")
+@click.argument("consent_id")
+@click.option("--reason", required=True, help="Why (stored encrypted).")
+@click.option("--by", type=click.Choice(("guardian", "representative", "court")), default="guardian",
+              show_default=True)
+@click.option("--form", type=click.Choice(("written", "electronic", "verbal")))
+@common_options
+@pass_app
+def consent_revoke(app: App, consent_id: str, reason: str, by: str, form: str | None) -> None:
+    """A guardian, representative or court revokes a consent (forward only)."""
+    result = app.kit().revoke_consent(consent_id, reason=reason, by=by, form=form)
+    _emit_withdrawal(app, result.consent_id, result.kind, result.at.isoformat(), result.recipients_to_tell)
+
+
+@consent.command("reaffirm")
+@click.argument("consent_id")
+@common_options
+@pass_app
+def consent_reaffirm(app: App, consent_id: str) -> None:
+    """The client re-affirms a consent (e.g. one a guardian gave before they came of age)."""
+    view = app.kit().reaffirm_consent(consent_id)
+    app.emit(view.to_json(), human=f"{consent_id}  {view.state.status.value}")
+
+
+@consent.command("list")
+@click.option("--subject", "subject_id", required=True)
+@click.option("--at", help="State at this time (ISO 8601) [default: now].")
+@common_options
+@pass_app
+def consent_list(app: App, subject_id: str, at: str | None) -> None:
+    """List a client's consents with their state."""
+    from consentkit.clock import parse_instant
+
+    views = app.kit().consents(subject_id, at=parse_instant(at, field_name="--at") if at else None)
+    app.emit([v.to_json() for v in views], human="\n".join(_line(v) for v in views) or "no consents")
+
+
+@consent.command("show")
+@click.argument("consent_id")
+@common_options
+@pass_app
+def consent_show(app: App, consent_id: str) -> None:
+    """Show one consent with its history."""
+    view = app.kit().consent(consent_id)
+    app.emit(view.to_json())
+
+
+@consent.command("history")
+@click.argument("consent_id")
+@common_options
+@pass_app
+def consent_history(app: App, consent_id: str) -> None:
+    """The consent's append-only history."""
+    view = app.kit().consent(consent_id)
+    rows: list[dict[str, str | None]] = [
+        {"kind": "granted", "at": view.grant.recorded_at.isoformat(), "actor": view.grant.recorded_by,
+             "by": view.grant.grantor.value}]
+    rows += [{"kind": e.kind.value, "at": e.at.isoformat(), "actor": e.actor, "by": e.by} for e in view.events]
+    app.emit(rows, human="\n".join(f"{str(r['at'])[:19]}  {r['kind']:<11} by {r['by']} (recorded by {r['actor']})"
+                                   for r in rows))
+
+
+def _line(view: ConsentView) -> str:
+    g = view.grant
+    flag = " (re-affirmation due)" if view.state.reaffirm_needed else ""
+    return (f"{g.consent_id}  {view.state.status.value:<10} {g.effect.value:<7} "
+            f"{','.join(str(r) for r in g.scope.recipients)}  {','.join(sorted(g.scope.purposes))}  "
+            f"{','.join(sorted(g.scope.categories))}{flag}")
+
+
+def _emit_withdrawal(app: App, consent_id: str, kind: str, at: str,
+                     recipients: tuple[dict[str, str | None], ...]) -> None:
+    human = [f"{consent_id} {kind} at {at} (earlier disclosures stay lawful)"]
+    if recipients:
+        human.append("tell these recipients, who received data under it:")
+        human += [f"  {r['recipient_type']}{':' + str(r['recipient_id']) if r['recipient_id'] else ''} "
+                  f"(last {str(r['last_disclosed'])[:10]})" for r in recipients]
+    app.emit({"consent_id": consent_id, "status": kind, "at": at, "recipients_to_tell": list(recipients)},
+             human="\n".join(human))

@@ -1,0 +1,116 @@
+"""``consentkit policy``: list, show, validate and compare policy packs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from consentkit.cli._app import App, common_options, pass_app
+
+if TYPE_CHECKING:
+    from consentkit.policy import Pack, PackLibrary
+
+
+def _library() -> PackLibrary:
+    import os
+
+    from consentkit.config import shipped_dir
+    from consentkit.policy import PackLibrary
+
+    folders: list[Any] = [shipped_dir("policies")]
+    if os.environ.get("CONSENTKIT_POLICIES"):
+        folders.append(Path(os.environ["CONSENTKIT_POLICIES"]))
+    return PackLibrary(folders)
+
+
+@click.group()
+def policy() -> None:
+    """Policy packs: one jurisdiction's rules as data, with citations (no database needed)."""
+
+
+@policy.command("list")
+@common_options
+@pass_app
+def policy_list(app: App) -> None:
+    """List the packs with version and content hash."""
+    library = _library()
+    packs = [library.get(pid) for pid in library.ids()]
+    app.emit([{"id": p.id, "version": p.version, "name": p.name, "extends": list(p.chain[1:]),
+               "hash": p.content_hash, "overrides": sorted(p.overrides)} for p in packs],
+             human="\n".join(f"{p.id:<10} {p.version:<8} {p.name}" for p in packs))
+
+
+@policy.command("show")
+@click.argument("pack_id")
+@common_options
+@pass_app
+def policy_show(app: App, pack_id: str) -> None:
+    """Show a pack as merged (extends resolved)."""
+    pack = _library().get(pack_id)
+    app.emit({"id": pack.id, "version": pack.version, "hash": pack.content_hash, "chain": list(pack.chain),
+              **dict(pack.data)}, human=_describe(pack))
+
+
+@policy.command("validate")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@common_options
+@pass_app
+def policy_validate(app: App, file: Path | None) -> None:
+    """Validate one pack file, or every pack; errors name file, line and field."""
+    library = _library()
+    if file is not None:
+        pack = library.load_file(str(file), file.read_text("utf-8"))
+        app.emit({"valid": True, "id": pack.id, "hash": pack.content_hash}, human=f"{file}: valid ({pack.ref})")
+        return
+    packs = [library.get(pid) for pid in library.ids()]
+    app.emit({"valid": True, "packs": [p.ref for p in packs]},
+             human="\n".join(f"{p.ref}: valid" for p in packs))
+
+
+@policy.command("diff")
+@click.argument("old")
+@click.argument("new")
+@common_options
+@pass_app
+def policy_diff(app: App, old: str, new: str) -> None:
+    """Compare two packs (ids or files) field by field."""
+    library = _library()
+    left, right = (_load(library, x).data for x in (old, new))
+    changes = list(_diff(left, right, ""))
+    app.emit({"old": old, "new": new, "changes": [{"path": p, "old": a, "new": b} for p, a, b in changes]},
+             human="\n".join(f"{p}: {a!r} -> {b!r}" for p, a, b in changes) or "no differences")
+
+
+def _load(library: PackLibrary, ref: str) -> Pack:
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return library.load_file(str(path), path.read_text("utf-8"))
+    return library.get(ref)
+
+
+def _diff(a: Any, b: Any, path: str) -> Any:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            yield from _diff(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+    elif a != b:
+        yield path, a, b
+
+
+def _describe(pack: Pack) -> str:
+    lines = [f"{pack.name}", f"id {pack.id}, version {pack.version}, {pack.content_hash}",
+             f"extends: {' -> '.join(pack.chain)}"]
+    policy = pack.consent
+    if policy.self_consent_age is not None:
+        lines.append(f"self-consent age: {policy.self_consent_age}; forms: {', '.join(sorted(policy.forms))}")
+    if pack.subject_access:
+        sar = pack.subject_access
+        lines.append(f"subject access: {sar.amount} {sar.unit} ({sar.cited.citation})")
+    lines.append("overrides:")
+    for override in pack.overrides.values():
+        verified = "" if override.cited.verified else " [citation unverified]"
+        lines.append(f"  {override.id}: {override.title.get('en', '')} — {override.cited.citation}{verified}")
+    for rule in pack.never_by_consent:
+        lines.append(f"never by consent: {', '.join(sorted(rule.recipients))} ({rule.cited.citation})")
+    return "\n".join(lines)

@@ -1,0 +1,154 @@
+"""Consent as values: the grant as recorded, the events that follow it, and the scope.
+
+A consent is never updated in place. It is one grant plus an append-only history of
+events (withdrawn by the subject, revoked by a guardian or a court, expired, superseded,
+re-affirmed); its state at any moment is a pure fold of that history (``consent.state``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from consentkit.errors import InvalidInputError
+
+__all__ = [
+    "CaptureContext",
+    "ConsentEvent",
+    "ConsentGrant",
+    "Effect",
+    "EventKind",
+    "Form",
+    "Grantor",
+    "RecipientRef",
+    "Scope",
+]
+
+
+class Effect(StrEnum):
+    """A consent permits sharing, or records an explicit refusal ("never share this")."""
+
+    PERMIT = "permit"
+    REFUSE = "refuse"
+
+
+class Grantor(StrEnum):
+    """Who gave the consent."""
+
+    SELF = "self"
+    GUARDIAN = "guardian"
+    REPRESENTATIVE = "representative"
+
+
+class Form(StrEnum):
+    """How the consent was given."""
+
+    WRITTEN = "written"
+    ELECTRONIC = "electronic"
+    VERBAL = "verbal"
+
+
+class EventKind(StrEnum):
+    """What can happen to a consent after it was granted."""
+
+    WITHDRAWN = "withdrawn"  # by the subject (DPV ConsentWithdrawn)
+    REVOKED = "revoked"  # by a guardian, representative or court (DPV ConsentRevoked)
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    REAFFIRMED = "reaffirmed"
+
+
+#: Events after which a consent no longer authorises anything.
+TERMINAL = frozenset({EventKind.WITHDRAWN, EventKind.REVOKED, EventKind.EXPIRED, EventKind.SUPERSEDED})
+
+
+@dataclass(frozen=True)
+class RecipientRef:
+    """A recipient type and optionally one named recipient of that type (``TYPE[:ID]``)."""
+
+    type: str
+    id: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> RecipientRef:
+        """Parse ``treatment-provider`` or ``treatment-provider:okana-athens``."""
+        kind, _, ident = text.strip().partition(":")
+        if not kind or (ident == "" and text.strip().endswith(":")):
+            raise InvalidInputError("--recipient: expected TYPE or TYPE:ID, e.g. treatment-provider:okana-athens")
+        if len(ident) > 100 or any(ord(ch) < 32 for ch in ident):
+            raise InvalidInputError("--recipient: the ID part is at most 100 printable characters")
+        return cls(kind, ident or None)
+
+    def covers(self, recipient_type: str, recipient_id: str | None) -> bool:
+        """A consent to a type covers every recipient of it; one to a named recipient only that one."""
+        return self.type == recipient_type and (self.id is None or self.id == recipient_id)
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.id}" if self.id else self.type
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who may receive which data for which purposes."""
+
+    recipients: tuple[RecipientRef, ...]
+    purposes: frozenset[str]
+    categories: frozenset[str]
+
+    def covers(self, recipient_type: str, recipient_id: str | None, purpose: str, category: str) -> bool:
+        """Whether this scope includes the (recipient, purpose, category) triple."""
+        return (category in self.categories and purpose in self.purposes
+                and any(r.covers(recipient_type, recipient_id) for r in self.recipients))
+
+    def covers_recipient(self, recipient_type: str, recipient_id: str | None) -> bool:
+        """Whether the recipient is in scope (whatever the purpose and categories)."""
+        return any(r.covers(recipient_type, recipient_id) for r in self.recipients)
+
+
+@dataclass(frozen=True)
+class CaptureContext:
+    """How the consent was captured: in custody, through an interpreter, capacity assessed."""
+
+    in_custody: bool = False
+    interpreter_language: str | None = None
+    capacity_assessed: bool = False
+
+
+@dataclass(frozen=True)
+class ConsentGrant:
+    """A consent as granted. ``grantor_name`` and ``witness`` are personal and stored sealed."""
+
+    consent_id: str
+    subject_id: str
+    jurisdiction: str
+    effect: Effect
+    scope: Scope
+    valid_from: datetime
+    valid_until: datetime | None
+    grantor: Grantor
+    form: Form
+    recorded_at: datetime
+    recorded_by: str
+    pack_ref: str
+    grantor_name: str | None = None
+    witness: str | None = None
+    evidence_sha256: str | None = None
+    notice_version: str | None = None
+    notice_language: str | None = None
+    context: CaptureContext = field(default_factory=CaptureContext)
+    irrevocable_until: datetime | None = None
+    attested: frozenset[str] = frozenset()
+    supersedes: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    """Something that happened to a consent after its grant."""
+
+    consent_id: str
+    kind: EventKind
+    at: datetime
+    actor: str
+    reason: str | None = None
+    by: str | None = None  # who revoked: guardian, representative, court

@@ -1,0 +1,125 @@
+"""Checking a consent against the subject's pack at grant time, using only what the pack declares.
+
+A consent that fails is refused with every missing element and the citation for each, so
+the caseworker can fix the form in one go (152-FZ art. 9(4), 94-V art. 8(4), 42 CFR 2.31).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from consentkit.consent.model import ConsentGrant, Effect, Form, Grantor
+from consentkit.errors import InvalidInputError, ValidationError
+from consentkit.policy.model import Cited, Pack
+from consentkit.subjects import age_on
+
+__all__ = ["check_grant", "check_vocabulary", "grantor_problem", "present_elements"]
+
+
+def check_vocabulary(pack: Pack, *, recipients: set[str], purposes: set[str], categories: set[str]) -> None:
+    """Unknown ids are an error naming the allowed values (never a silent refusal)."""
+    for label, given, known in (("--recipient", recipients, pack.recipients),
+                                ("--purpose", purposes, pack.purposes),
+                                ("--category", categories, pack.categories)):
+        unknown = sorted(given - known)
+        if unknown:
+            raise InvalidInputError(f"{label}: {', '.join(unknown)} not in pack {pack.id}; "
+                                    f"choose from {', '.join(sorted(known))}")
+
+
+def present_elements(grant: ConsentGrant) -> set[str]:
+    """Element ids this grant carries: derived from its fields plus those the caseworker attested."""
+    derived = {
+        "purposes": bool(grant.scope.purposes),
+        "categories": bool(grant.scope.categories),
+        "recipients": bool(grant.scope.recipients),
+        "validity": grant.valid_until is not None,
+        "grantor": True,
+        "form": True,
+        "notice": grant.notice_version is not None,
+        "evidence": grant.evidence_sha256 is not None,
+        "witness": grant.witness is not None,
+    }
+    return {name for name, present in derived.items() if present} | set(grant.attested)
+
+
+def _cite(cited: Cited | None) -> str:
+    if cited is None:
+        return ""
+    return f" ({cited.citation}{'' if cited.verified else ', citation unverified'})"
+
+
+def grantor_problem(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> str | None:
+    """Why the grantor cannot give this consent for a subject of this age, or ``None``."""
+    policy = pack.consent
+    age = age_on(birth_date, grant.valid_from.date()) if birth_date else None
+    scope = grant.scope
+    required = None
+    for rule in policy.rules:
+        if rule.grantors is not None and rule.applies(scope.categories, scope.purposes,
+                                                      {r.type for r in scope.recipients}, age):
+            required = (rule.grantors, rule.cited, rule.id)
+    if required is not None and grant.grantor.value not in required[0]:
+        return (f"grantor: {grant.grantor.value} may not give this consent; it needs "
+                f"{' or '.join(sorted(required[0]))} ({required[2]}){_cite(required[1])}")
+    if policy.self_consent_age is not None and age is not None and age < policy.self_consent_age:
+        if grant.grantor is Grantor.SELF:
+            return (f"guardian-required: the client is {age}, below the self-consent age "
+                    f"{policy.self_consent_age}; record the consent of a "
+                    f"{' or '.join(sorted(policy.guardian_grantors)) or 'guardian'}{_cite(policy.self_consent_cited)}")
+        if grant.grantor.value not in policy.guardian_grantors:
+            return f"grantor: {grant.grantor.value} cannot consent for a minor here{_cite(policy.guardian_cited)}"
+    elif grant.grantor is Grantor.GUARDIAN and required is None and age is not None \
+            and policy.self_consent_age is not None:
+        return (f"grantor: the client is {age} and consents for themselves from "
+                f"{policy.self_consent_age}; a guardian cannot consent for them "
+                f"(use representative for a court-appointed one){_cite(policy.self_consent_cited)}")
+    return None
+
+
+def check_grant(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> None:
+    """Raise :class:`ValidationError` listing everything this consent lacks under ``pack``."""
+    scope = grant.scope
+    check_vocabulary(pack, recipients={r.type for r in scope.recipients}, purposes=set(scope.purposes),
+                     categories=set(scope.categories))
+    problems: list[str] = []
+    if grant.valid_until is not None and grant.valid_until <= grant.valid_from:
+        problems.append("validity: --valid-until must be after the start of the consent")
+    if grant.irrevocable_until is not None and not pack.consent.irrevocable_allowed:
+        problems.append(f"irrevocable-until: this jurisdiction does not allow irrevocable consent"
+                        f"{_cite(pack.consent.irrevocable_cited)}")
+    problem = grantor_problem(pack, grant, birth_date)
+    if problem:
+        problems.append(problem)
+    if grant.effect is Effect.PERMIT:
+        problems += _form_problems(pack, grant, birth_date)
+    if problems:
+        raise ValidationError(f"consent refused under pack {pack.ref}", tuple(problems))
+
+
+def _form_problems(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> list[str]:
+    policy = pack.consent
+    scope = grant.scope
+    age = age_on(birth_date, grant.valid_from.date()) if birth_date else None
+    problems: list[str] = []
+    allowed, cited = set(policy.forms), policy.forms_cited
+    required = dict(policy.required_elements)
+    for rule in policy.rules:
+        if rule.applies(scope.categories, scope.purposes, {r.type for r in scope.recipients}, age):
+            if rule.forms is not None:
+                allowed &= rule.forms
+                cited = rule.cited
+            required.update(dict.fromkeys(rule.elements, rule.cited))
+    if grant.form.value not in allowed:
+        problems.append(f"form: {grant.form.value} is not accepted here; use {' or '.join(sorted(allowed))}"
+                        f"{_cite(cited)}")
+    if grant.form is Form.VERBAL and grant.witness is None:
+        problems.append("witness: a verbal consent needs a witness (--witness NAME)")
+    present = present_elements(grant)
+    for name, cite in sorted(required.items()):
+        if name not in present:
+            problems.append(f"missing element {name}{_cite(cite)}")
+    if policy.max_validity_days is not None and grant.valid_until is not None and \
+            grant.valid_until - grant.valid_from > timedelta(days=policy.max_validity_days):
+        problems.append(f"validity: at most {policy.max_validity_days} days here")
+    return problems

@@ -1,0 +1,219 @@
+"""Use cases on disclosures: check (one or many), the accounting, the override review queue."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from consentkit.access import Permission
+from consentkit.audit.events import AuditEvent, AuditRecord
+from consentkit.clock import format_instant
+from consentkit.consent.model import RecipientRef
+from consentkit.disclosure.decide import decide
+from consentkit.disclosure.model import ConsentHistory, Decision, DisclosureRequest, SubjectFacts
+from consentkit.errors import ErasedError, InvalidInputError, NotFoundError, OperationRefusedError
+from consentkit.keys import open_sealed, seal
+from consentkit.kit._base import KitBase
+from consentkit.storage import Tx
+from consentkit.storage.disclosures import DisclosureRecord, OverrideUse
+from consentkit.storage.subjects import StoredSubject
+from consentkit.subjects import personal_aad
+from consentkit.types import Role, check_subject_id
+
+__all__ = ["REVIEW_OUTCOMES", "CheckRequest", "DisclosureOps"]
+
+REVIEW_OUTCOMES = ("justified", "unjustified", "needs-follow-up")
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """One request for :meth:`DisclosureOps.check_many` (same fields as ``check``)."""
+
+    subject_id: str
+    recipient: str
+    purpose: str
+    categories: tuple[str, ...]
+    at: datetime | None = None
+    override: str | None = None
+    justification: str | None = None
+    reference: str | None = None
+    approver: str | None = None
+
+
+class DisclosureOps(KitBase):
+    """Disclosure decisions, recorded with their audit event in the same transaction."""
+
+    def check(self, subject_id: str, *, recipient: str, purpose: str, categories: Sequence[str],
+              at: datetime | None = None, override: str | None = None, justification: str | None = None,
+              reference: str | None = None, approver: str | None = None, explain: bool = False) -> Decision:
+        """May these categories go to this recipient for this purpose (now, or at ``at``)?
+
+        The decision and its reasons are audited. A permitted disclosure *now* is also
+        recorded for the accounting of disclosures and withdrawal follow-up; a decision at
+        a past ``at`` is an inquiry and is only audited.
+        """
+        request = CheckRequest(subject_id, recipient, purpose, tuple(categories), at, override, justification,
+                               reference, approver)
+        return self._check_batch([request], explain=explain)[0]
+
+    def check_many(self, requests: Sequence[CheckRequest]) -> list[Decision]:
+        """Decide a batch in one transaction (one audit write for the whole batch)."""
+        return self._check_batch(list(requests), explain=False)
+
+    def disclosures(self, subject_id: str) -> list[DisclosureRecord]:
+        """The subject's accounting of disclosures; the read is audited."""
+        with self.store.write() as tx:
+            self._require(tx, Permission.SUBJECT_READ)
+            subject = self._subject(tx, subject_id)
+            records = tx.disclosures.for_subject(subject.subject_id)
+            self._audit(tx, AuditEvent("disclosure.listed", subject.subject_id, details={"count": len(records)}))
+        return records
+
+    def override_uses(self, *, pending_only: bool = True) -> list[OverrideUse]:
+        """The DPO's review queue (or every override use)."""
+        with self.store.read() as tx:
+            self._require(tx, Permission.OVERRIDE_REVIEW)
+            return tx.disclosures.override_uses(pending_only=pending_only)
+
+    def review_override(self, disclosure_id: str, *, outcome: str, subject_informed: bool = False) -> None:
+        """Close the review of an override use (DPO)."""
+        if outcome not in REVIEW_OUTCOMES:
+            raise InvalidInputError(f"--outcome: choose {', '.join(REVIEW_OUTCOMES)}")
+        now = self._now()
+        with self.store.write() as tx:
+            self._require(tx, Permission.OVERRIDE_REVIEW)
+            uses = [u for u in tx.disclosures.override_uses() if u.disclosure_id == disclosure_id]
+            if not uses:
+                raise NotFoundError(f"no override use {disclosure_id} (see `consentkit override list`)")
+            if uses[0].actor == self.actor:
+                raise OperationRefusedError("you used this override yourself; another DPO must review it")
+            tx.disclosures.review(disclosure_id, outcome=outcome, by=self.actor, at=now,
+                                  informed_at=now if subject_informed else None)
+            self._audit(tx, AuditEvent("override.reviewed", uses[0].subject_id, f"disclosure:{disclosure_id}",
+                                       details={"override": uses[0].override_id, "outcome": outcome,
+                                                "subject_informed": subject_informed}))
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _check_batch(self, requests: list[CheckRequest], *, explain: bool) -> list[Decision]:
+        if not requests:
+            return []
+        now = self.clock.now()
+        with self.store.write() as tx:
+            self._require(tx, Permission.DISCLOSURE_CHECK)
+            roles = frozenset(r.value for r in self._roles_of_actor(tx))
+            subjects = self._load_subjects(tx, requests)
+            keys = {sid: self._data_key(s) for sid, s in subjects.items()}
+            facts = {sid: SubjectFacts(sid, s.jurisdiction, self._birth_date(s, keys[sid]))
+                     for sid, s in subjects.items()}
+            histories = self._histories(tx, list(subjects))
+            decisions = []
+            for item in requests:
+                sid = check_subject_id(item.subject_id)
+                recipient = RecipientRef.parse(item.recipient)
+                request = DisclosureRequest(
+                    subject_id=sid, recipient_type=recipient.type, recipient_id=recipient.id,
+                    purpose=item.purpose, categories=item.categories, at=item.at or now, actor=self.actor,
+                    override=item.override, justification=item.justification, reference=item.reference,
+                    approver=item.approver, actor_roles=roles)
+                if item.override is not None:
+                    self._check_approver(tx, item.approver)
+                decisions.append(decide(request, facts[sid], histories[sid], self.packs.get(facts[sid].jurisdiction),
+                                        explain=explain))
+            records = self._audit_many(tx, [_event(d) for d in decisions], keys)
+            return self._record_decisions(tx, decisions, records, keys, historical=[r.at is not None for r in requests])
+
+    def _load_subjects(self, tx: Tx, requests: list[CheckRequest]) -> dict[str, StoredSubject]:
+        ids = list(dict.fromkeys(check_subject_id(r.subject_id) for r in requests))
+        found = tx.subjects.get_many(ids)
+        for sid in ids:
+            stored = found.get(sid)
+            if stored is None:
+                raise NotFoundError(f"no subject {sid}: check the id (`consentkit subject list`)")
+            if stored.erased_at:
+                raise ErasedError(f"subject {sid} was erased on {stored.erased_at[:10]}: there is nothing to disclose")
+        return found
+
+    def _histories(self, tx: Tx, subject_ids: list[str]) -> dict[str, list[ConsentHistory]]:
+        stored = tx.consents.for_subjects(subject_ids)
+        events = tx.consents.events([c.grant.consent_id for items in stored.values() for c in items])
+        return {sid: [ConsentHistory(c.grant, tuple(e for e, _ in events[c.grant.consent_id])) for c in items]
+                for sid, items in stored.items()}
+
+    def _check_approver(self, tx: Tx, approver: str | None) -> None:
+        if approver is None:
+            return
+        if approver == self.actor:
+            raise InvalidInputError("--approver: someone other than you must approve the override")
+        if not tx.actors.roles(approver) & {Role.SUPERVISOR, Role.DPO, Role.ADMIN}:
+            raise InvalidInputError(f"--approver: {approver} is not a registered supervisor or DPO")
+
+    def _record_decisions(self, tx: Tx, decisions: list[Decision], records: list[AuditRecord], keys: dict[str, bytes],
+                *, historical: list[bool]) -> list[Decision]:
+        done, rows = [], []
+        for decision, record, past in zip(decisions, records, historical, strict=True):
+            seq = record.seq
+            disclosure_id = None
+            if decision.permitted and not past:
+                disclosure_id = str(uuid.uuid4())
+                rows.append(self._disclosure_row(decision, disclosure_id, seq))
+            done.append(replace(decision, audit_id=seq, disclosure_id=disclosure_id))
+        tx.disclosures.add_many(rows)
+        for decision in done:
+            if decision.disclosure_id and decision.basis.kind == "override":
+                tx.disclosures.add_override_use(self._override_use(decision, keys[decision.request.subject_id]))
+        return done
+
+    def _disclosure_row(self, decision: Decision, disclosure_id: str, seq: int) -> DisclosureRecord:
+        request = decision.request
+        return DisclosureRecord(
+            disclosure_id, request.subject_id, format_instant(request.at), self.actor, request.recipient_type,
+            request.recipient_id, request.purpose, decision.permitted, decision.decision.value,
+            decision.basis.kind, decision.basis.override, decision.pack, seq, decision.basis.consent_ids)
+
+    def _override_use(self, decision: Decision, data_key: bytes) -> OverrideUse:
+        request = decision.request
+        inform = next((o.due for o in decision.obligations if o.kind == "inform-subject" and o.due), None)
+        details = {"justification": request.justification, "reference": request.reference}
+        return OverrideUse(
+            disclosure_id=decision.disclosure_id or "", subject_id=request.subject_id,
+            override_id=decision.basis.override or "", mandatory=decision.mandatory,
+            used_at=format_instant(request.at), actor=self.actor, approver=request.approver,
+            details_sealed=seal(data_key, json.dumps(details).encode(), personal_aad(request.subject_id)),
+            expires_at=format_instant(decision.review_by) if decision.review_by else None,
+            inform_by=format_instant(inform) if inform else None, subject_informed_at=None,
+            review_status="pending" if any(o.kind == "review" for o in decision.obligations) else "not-required",
+            review_outcome=None, reviewed_by=None, reviewed_at=None)
+
+    def override_details(self, use: OverrideUse) -> dict[str, str | None]:
+        """The sealed justification and reference of an override use (DPO only)."""
+        with self.store.write() as tx:
+            self._require(tx, Permission.OVERRIDE_REVIEW)
+            subject = self._subject(tx, use.subject_id)
+            self._audit(tx, AuditEvent("override.viewed", subject.subject_id, f"disclosure:{use.disclosure_id}"))
+        if use.details_sealed is None or subject.wrapped is None:
+            return {"justification": None, "reference": None}
+        data = json.loads(open_sealed(self._data_key(subject), use.details_sealed, personal_aad(subject.subject_id)))
+        return {"justification": data.get("justification"), "reference": data.get("reference")}
+
+
+def _event(decision: Decision) -> AuditEvent:
+    request = decision.request
+    details = {
+        "recipient": request.recipient_type, "recipient_id": request.recipient_id, "purpose": request.purpose,
+        "requested": list(request.categories), "permitted": list(decision.permitted),
+        "denied": {c: d.reason.value for c, d in decision.denied.items()},
+        "basis": decision.basis.kind, "consents": list(decision.basis.consent_ids),
+        "override": decision.basis.override, "pack": decision.pack, "pack_hash": decision.pack_hash,
+        "at": format_instant(request.at),
+    }
+    personal = None
+    if request.override is not None:
+        personal = {"justification": request.justification, "reference": request.reference,
+                    "approver": request.approver}
+    action = "disclosure.override" if request.override else "disclosure.checked"
+    return AuditEvent(action, request.subject_id, details=details, outcome=decision.decision.value,
+                      personal=personal)

@@ -1,0 +1,131 @@
+"""Disclosures as stored: the accounting of disclosures, their consents, override uses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from consentkit.storage.tables import DisclosureConsentRow, DisclosureRow, OverrideUseRow
+
+__all__ = ["DisclosureRecord", "DisclosureRepository", "OverrideUse"]
+
+
+@dataclass(frozen=True)
+class DisclosureRecord:
+    """One entry of the accounting of disclosures."""
+
+    disclosure_id: str
+    subject_id: str
+    decided_at: str
+    actor: str
+    recipient_type: str
+    recipient_id: str | None
+    purpose: str
+    categories: tuple[str, ...]
+    decision: str
+    basis: str
+    override_id: str | None
+    pack_ref: str
+    audit_seq: int
+    consent_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OverrideUse:
+    """A disclosure under an override and its follow-up."""
+
+    disclosure_id: str
+    subject_id: str
+    override_id: str
+    mandatory: bool
+    used_at: str
+    actor: str
+    approver: str | None
+    details_sealed: bytes | None
+    expires_at: str | None
+    inform_by: str | None
+    subject_informed_at: str | None
+    review_status: str
+    review_outcome: str | None
+    reviewed_by: str | None
+    reviewed_at: str | None
+
+
+def _record(row: Any, consent_ids: tuple[str, ...] = ()) -> DisclosureRecord:
+    return DisclosureRecord(
+        row.disclosure_id, row.subject_id, row.decided_at, row.actor, row.recipient_type, row.recipient_id,
+        row.purpose, tuple(json.loads(row.categories)), row.decision, row.basis, row.override_id, row.pack_ref,
+        int(row.audit_seq), consent_ids)
+
+
+class DisclosureRepository:
+    """Read and write ``ck_disclosures``, ``ck_disclosure_consents`` and ``ck_override_uses``."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, record: DisclosureRecord) -> None:
+        """Record a disclosure and the consents it rested on."""
+        self.add_many([record])
+
+    def add_many(self, records: Sequence[DisclosureRecord]) -> None:
+        """Record several disclosures with one statement per table."""
+        if not records:
+            return
+        self.conn.execute(insert(DisclosureRow), [{
+            "disclosure_id": r.disclosure_id, "subject_id": r.subject_id, "decided_at": r.decided_at,
+            "actor": r.actor, "recipient_type": r.recipient_type, "recipient_id": r.recipient_id,
+            "purpose": r.purpose, "categories": json.dumps(list(r.categories)), "decision": r.decision,
+            "basis": r.basis, "override_id": r.override_id, "pack_ref": r.pack_ref, "audit_seq": r.audit_seq,
+        } for r in records])
+        links = [{"disclosure_id": r.disclosure_id, "consent_id": c} for r in records for c in r.consent_ids]
+        if links:
+            self.conn.execute(insert(DisclosureConsentRow), links)
+
+    def for_subject(self, subject_id: str) -> list[DisclosureRecord]:
+        """The subject's accounting of disclosures, oldest first."""
+        rows = self.conn.execute(select(DisclosureRow).where(DisclosureRow.subject_id == subject_id)
+                                 .order_by(DisclosureRow.decided_at)).all()
+        links: dict[str, list[str]] = {}
+        if rows:
+            query = select(DisclosureConsentRow).where(
+                DisclosureConsentRow.disclosure_id.in_([r.disclosure_id for r in rows]))
+            for link in self.conn.execute(query):
+                links.setdefault(link.disclosure_id, []).append(link.consent_id)
+        return [_record(r, tuple(sorted(links.get(r.disclosure_id, ())))) for r in rows]
+
+    def under_consent(self, consent_id: str, *, before: str) -> list[DisclosureRecord]:
+        """Disclosures that rested on ``consent_id`` before ``before`` (whom to tell of a withdrawal)."""
+        query = (select(DisclosureRow).join(DisclosureConsentRow,
+                                            DisclosureConsentRow.disclosure_id == DisclosureRow.disclosure_id)
+                 .where(DisclosureConsentRow.consent_id == consent_id, DisclosureRow.decided_at < before)
+                 .order_by(DisclosureRow.decided_at))
+        return [_record(r) for r in self.conn.execute(query)]
+
+    def add_override_use(self, use: OverrideUse) -> None:
+        """Record an override use (after its disclosure row)."""
+        self.conn.execute(insert(OverrideUseRow).values(**use.__dict__))
+
+    def override_uses(self, *, pending_only: bool = False, subject_id: str | None = None) -> list[OverrideUse]:
+        """Override uses, oldest first; ``pending_only`` gives the DPO's review queue."""
+        query = select(OverrideUseRow).order_by(OverrideUseRow.used_at)
+        if pending_only:
+            query = query.where(OverrideUseRow.review_status == "pending")
+        if subject_id:
+            query = query.where(OverrideUseRow.subject_id == subject_id)
+        return [OverrideUse(**{c: getattr(r, c) for c in OverrideUse.__dataclass_fields__})
+                for r in self.conn.execute(query)]
+
+    def review(self, disclosure_id: str, *, outcome: str, by: str, at: str, informed_at: str | None) -> int:
+        """Close the review of one override use; returns the rows changed (0 if unknown)."""
+        values: dict[str, Any] = {"review_status": "reviewed", "review_outcome": outcome, "reviewed_by": by,
+                                  "reviewed_at": at}
+        if informed_at:
+            values["subject_informed_at"] = informed_at
+        result = self.conn.execute(update(OverrideUseRow).where(OverrideUseRow.disclosure_id == disclosure_id)
+                                   .values(**values))
+        return int(result.rowcount)
