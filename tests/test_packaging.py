@@ -56,3 +56,25 @@ def test_help_does_not_import_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == ""
+
+
+def _commands(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    import click
+
+    found = [prefix]
+    if isinstance(group, click.Group):
+        for name, command in group.commands.items():
+            found += _commands(command, (*prefix, name))
+    return found
+
+
+def test_every_command_has_help_and_no_clashing_options() -> None:
+    from click.testing import CliRunner
+
+    from consentkit.cli import cli
+
+    runner = CliRunner()
+    for path in _commands(cli):
+        result = runner.invoke(cli, [*path, "--help"], catch_exceptions=False)
+        assert result.exit_code == 0, path
+        assert "Usage:" in result.output

@@ -103,7 +103,7 @@ def audit_export(app: App, out: Path, fmt: str) -> None:
 
 @audit.command("log")
 @click.option("--subject", help="Only events about this subject.")
-@click.option("--actor", "by_actor", help="Only events by this actor.")
+@click.option("--by", "by_actor", help="Only events by this actor.")
 @click.option("--action", help="Only this action, e.g. subject.erased.")
 @click.option("--since", help="From this time (ISO 8601).")
 @click.option("--until", help="Before this time (ISO 8601).")

@@ -36,6 +36,11 @@ _TERMINAL_STATUS = {
 }
 
 
+# Events at the same instant fold in this order, so the state never depends on storage order.
+_ORDER = {EventKind.REVOKED: 0, EventKind.WITHDRAWN: 1, EventKind.SUPERSEDED: 2, EventKind.EXPIRED: 3,
+          EventKind.REAFFIRMED: 4}
+
+
 @dataclass(frozen=True)
 class ConsentState:
     """Status at a moment, since when, and whether the person should re-affirm it."""
@@ -76,7 +81,7 @@ def state_at(
     if at < grant.valid_from:
         return ConsentState(Status.NOT_YET_VALID)
     reaffirmed_at: datetime | None = None
-    for event in sorted((e for e in events if e.at <= at), key=lambda e: e.at):
+    for event in sorted((e for e in events if e.at <= at), key=lambda e: (e.at, _ORDER[e.kind])):
         if event.kind in TERMINAL:
             return ConsentState(_TERMINAL_STATUS[event.kind], event.at)
         if event.kind is EventKind.REAFFIRMED:

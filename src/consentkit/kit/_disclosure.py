@@ -13,7 +13,7 @@ from consentkit.audit.events import AuditEvent, AuditRecord
 from consentkit.clock import format_instant
 from consentkit.consent.model import RecipientRef
 from consentkit.disclosure.decide import decide
-from consentkit.disclosure.model import ConsentHistory, Decision, DisclosureRequest, SubjectFacts
+from consentkit.disclosure.model import OUTWARD_DENIAL, ConsentHistory, Decision, DisclosureRequest, SubjectFacts
 from consentkit.errors import ErasedError, InvalidInputError, NotFoundError, OperationRefusedError
 from consentkit.keys import open_sealed, seal
 from consentkit.kit._base import KitBase
@@ -58,6 +58,23 @@ class DisclosureOps(KitBase):
         request = CheckRequest(subject_id, recipient, purpose, tuple(categories), at, override, justification,
                                reference, approver)
         return self._check_batch([request], explain=explain)[0]
+
+    def check_outward(self, subject_id: str, *, recipient: str, purpose: str, categories: Sequence[str]) -> bytes:
+        """The recipient-safe answer: the same bytes for every denial, unknown or erased client included.
+
+        For systems that answer a recipient directly: whether the client or any consent
+        exists must not leak (HAPI FHIR hides totals; C2S answers "no applicable consent"
+        and "no documents" alike). The attempt is audited either way.
+        """
+        try:
+            return self.check(subject_id, recipient=recipient, purpose=purpose, categories=categories).outward()
+        except (NotFoundError, ErasedError):
+            with self.store.write() as tx:
+                self._require(tx, Permission.DISCLOSURE_CHECK)
+                self._audit(tx, AuditEvent("disclosure.checked", outcome="deny", details={
+                    "recipient": recipient.partition(":")[0], "purpose": purpose, "requested": list(categories),
+                    "denied": "unknown-or-erased-subject"}))
+            return OUTWARD_DENIAL
 
     def check_many(self, requests: Sequence[CheckRequest]) -> list[Decision]:
         """Decide a batch in one transaction (one audit write for the whole batch)."""

@@ -1,0 +1,131 @@
+"""The consent, check, policy, override and audit commands through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli_runner import Run
+
+
+@pytest.fixture
+def run(db_url: str, keys_dir: Path) -> Run:
+    runner = Run(db_url, keys_dir)
+    assert runner("init", "--role", "caseworker", "--role", "supervisor", "--role", "dpo").exit_code == 0
+    return runner
+
+
+def _client(run: Run) -> str:
+    return str(run.json("subject", "add", "--jurisdiction", "eu-gdpr", "--name", "Anna Test",
+                        "--birth-date", "1995-04-01")["subject_id"])
+
+
+def test_grant_check_withdraw_check(run: Run) -> None:
+    subject = _client(run)
+    granted = run.json("consent", "grant", "--subject", subject, "--recipient", "treatment-provider",
+                       "--purpose", "treatment", "--category", "identity,substance-use", "--notice-version", "v1")
+    assert granted["status"] == "active"
+    permit = run.json("check", "--subject", subject, "--recipient", "treatment-provider:okana",
+                      "--purpose", "treatment", "--category", "identity", "--category", "substance-use")
+    assert permit["decision"] == "permit" and permit["basis"]["consent_ids"] == [granted["consent_id"]]
+    assert set(permit) >= {"decision", "permitted_categories", "denied", "basis", "obligations", "pack", "audit_id"}
+    withdrawn = run.json("consent", "withdraw", granted["consent_id"], "--reason", "changed mind")
+    assert withdrawn["recipients_to_tell"][0]["recipient_id"] == "okana"
+    deny = run.json("check", "--subject", subject, "--recipient", "treatment-provider", "--purpose", "treatment",
+                    "--category", "identity", code=3)
+    assert deny["decision"] == "deny" and deny["denied"] == {"identity": "withdrawn"}
+    swedish = run.json("check", "--subject", subject, "--recipient", "treatment-provider", "--purpose",
+                       "treatment", "--category", "identity", "--lang", "sv", code=3)
+    assert swedish["reasons"]["identity"] == "samtycket som omfattade detta har återkallats"
+    history = run.json("consent", "history", granted["consent_id"])
+    assert [h["kind"] for h in history] == ["granted", "withdrawn"]
+
+
+def test_check_explain_and_partial_exit_code(run: Run) -> None:
+    subject = _client(run)
+    run("consent", "grant", "--subject", subject, "--recipient", "healthcare", "--purpose", "treatment",
+        "--category", "identity", "--notice-version", "v1")
+    result = run("check", "--subject", subject, "--recipient", "healthcare", "--purpose", "treatment",
+                 "--category", "identity,health", "--explain")
+    assert result.exit_code == 3
+    assert "PARTIAL" in result.output and "evaluation:" in result.output and "out-of-scope" in result.output
+
+
+def test_consent_refused_lists_what_is_missing(run: Run) -> None:
+    subject = _client(run)
+    result = run("consent", "grant", "--subject", subject, "--recipient", "healthcare", "--purpose", "treatment",
+                 "--category", "identity", "--form", "verbal")
+    assert result.exit_code == 1
+    assert "witness" in result.stderr and "missing element notice" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_override_review_flow(run: Run) -> None:
+    subject = _client(run)
+    run("actor", "add", "--id", "sam", "--role", "supervisor")
+    used = run.json("check", "--subject", subject, "--recipient", "healthcare", "--purpose", "emergency-care",
+                    "--category", "identity", "--override", "vital-interests",
+                    "--justification", "collapsed in the waiting room", actor="sam")
+    assert used["basis"]["override"] == "vital-interests" and used["review_by"]
+    pending = run.json("override", "list")
+    assert [p["disclosure_id"] for p in pending] == [used["disclosure_id"]]
+    shown = run.json("override", "show", used["disclosure_id"])
+    assert shown["justification"] == "collapsed in the waiting room"
+    assert run("override", "review", used["disclosure_id"], "--outcome", "justified").exit_code == 0
+    assert run.json("override", "list") == []
+    listed = run.json("disclosure", "list", "--subject", subject)
+    assert listed[0]["override_id"] == "vital-interests"
+
+
+def test_policy_commands(run: Run, tmp_path: Path) -> None:
+    packs = run.json("policy", "list")
+    assert "eu-gdpr" in [p["id"] for p in packs]
+    shown = run.json("policy", "show", "eu-gdpr")
+    assert shown["hash"].startswith("sha256:") and "vital-interests" in shown["overrides"]
+    assert run("policy", "validate").exit_code == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\nversion: '1'\nname: Bad\nextends: eu-gdpr\noverrides:\n  x:\n    title: {en: X}\n"
+                   "    citation: none given\n    verified: maybe\n")
+    result = run("policy", "validate", str(bad))
+    assert result.exit_code == 1 and "line 9" in result.stderr and "overrides.x.verified" in result.stderr
+    diff = run.json("policy", "diff", "eu-gdpr", str(Path("policies/eu-gdpr.yaml").resolve()))
+    assert diff["changes"] == []
+
+
+def test_audit_commands(run: Run, tmp_path: Path) -> None:
+    subject = _client(run)
+    run("subject", "show", subject)
+    trusted = tmp_path / "trusted.checkpoint"
+    assert run("audit", "checkpoint", "--out", str(trusted)).exit_code == 0
+    run("subject", "show", subject)
+    verified = run.json("audit", "verify", "--trusted", str(trusted))
+    assert verified["ok"] and verified["trusted_size"] == 3
+    proof = tmp_path / "p.tlog-proof"
+    assert run("audit", "prove", "1", "--out", str(proof)).exit_code == 0
+    keys = run.json("keys", "public")["verifier_keys"]
+    checked = run.json("audit", "verify", str(proof), "--public-key", keys[0])
+    assert checked["ok"] and checked["seq"] == 1
+    export = tmp_path / "audit.jsonl"
+    assert run("audit", "export", "--out", str(export)).exit_code == 0
+    offline = run.json("audit", "verify", str(export), "--public-key", keys[0])
+    assert offline["entries"] >= 4
+    log = run.json("audit", "log", "--subject", subject)
+    assert [e["action"] for e in log] == ["subject.added", "subject.viewed", "subject.viewed"]
+    consistency = run.json("audit", "consistency", "--from", "2")
+    assert consistency["old_size"] == 2
+
+
+def test_tampered_export_exits_4(run: Run, tmp_path: Path) -> None:
+    _client(run)
+    export = tmp_path / "audit.jsonl"
+    run("audit", "export", "--out", str(export))
+    lines = export.read_text().splitlines()
+    entry = json.loads(lines[1])
+    entry["actor"] = "mallory"
+    lines[1] = json.dumps(entry)
+    export.write_text("\n".join(lines) + "\n")
+    keys = run.json("keys", "public")["verifier_keys"]
+    result = run("audit", "verify", str(export), "--public-key", keys[0])
+    assert result.exit_code == 4 and "entry 0 was changed" in result.stderr
