@@ -8,10 +8,11 @@ its kind: ``changed``, ``deleted``, ``inserted``, ``reordered`` or ``truncated``
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from consentkit.audit.envelope import GENESIS_HASH, encode_entry, entry_hash
+from consentkit.audit.envelope import ENTRY_FORMAT, GENESIS_HASH, encode_entry, entry_hash
 from consentkit.audit.merkle import CompactRange
 
 __all__ = ["ChainReport", "Damage", "RawRow", "TrustedRoot", "scan_chain"]
@@ -90,32 +91,48 @@ def scan_chain(origin: str, rows: Iterable[RawRow], trusted: Sequence[TrustedRoo
     """Verify ``rows`` (in seq order) and compare the tree with each trusted root on the way."""
     report = ChainReport()
     pending = sorted(trusted, key=lambda t: t.size)
-    compact = CompactRange()
+    next_check = pending[0].size if pending else -1
+    # The hot loop is inlined (1M rows: ~9 s -> ~5 s): an intact row costs one re-hash, one
+    # node hash on average and a few comparisons. Any row that fails the fast checks goes
+    # through _row_damage, which re-checks it with encode_entry and names the damage.
+    leaf = hashlib.sha256(b"\x00" + f"{ENTRY_FORMAT}\n{origin}\n".encode())
+    node = hashlib.sha256(b"\x01")
+    peaks: list[bytes] = []  # CompactRange's peaks: the leaf needs no length check, it equals a digest
+    recent: list[bytes] = [b""] * _RECENT  # the last _RECENT entry hashes, at seq % _RECENT
     prev, expected = GENESIS_HASH, 0
-    recent: dict[bytes, int] = {}
     last_good: TrustedRoot | None = None
     for row in rows:
-        while pending and pending[0].size == expected:
-            last_good = _check_root(report, compact, pending.pop(0), last_good)
+        if expected == next_check:
+            last_good, next_check = _check_due(report, pending, expected, peaks, last_good)
             if report.damage:
                 return report
-        damage = _row_damage(origin, row, expected, prev, recent)
-        if damage is not None:
-            report.damage = damage
-            return report
-        prev = row[10]
-        compact.append(prev)
-        if row[8] is not None:
+        seq, ts, actor, action, subject, obj, outcome, details, sealed, link, digest = row
+        # The bytes of envelope.encode_entry after its two constant lines (format, origin).
+        state = leaf.copy()
+        state.update("\n".join((str(seq), ts, actor, action, subject or "", obj or "", outcome, details,
+                                sealed or "", link.hex())).encode("utf-8"))
+        if seq != expected or link != prev or state.digest() != digest:
+            damage = _row_damage(origin, row, expected, prev, _recent_map(recent, expected))
+            if damage is not None:
+                report.damage = damage
+                return report
+        prev = recent[expected % _RECENT] = digest
+        carry = expected  # CompactRange.append: merge equal-height peaks like a binary carry
+        while carry & 1:
+            state = node.copy()
+            state.update(peaks.pop())
+            state.update(digest)
+            digest = state.digest()
+            carry >>= 1
+        peaks.append(digest)
+        if sealed is not None:
             report.sealed_events += 1
-        recent[prev] = expected
-        if len(recent) > _RECENT:
-            recent.pop(next(iter(recent)))
         expected += 1
-    while pending and pending[0].size == expected:
-        last_good = _check_root(report, compact, pending.pop(0), last_good)
+    if expected == next_check:
+        last_good, next_check = _check_due(report, pending, expected, peaks, last_good)
         if report.damage:
             return report
-    report.size, report.root = expected, compact.root()
+    report.size, report.root = expected, CompactRange.from_peaks(expected, peaks).root()
     if pending:
         newest = pending[-1]
         report.damage = Damage(
@@ -123,6 +140,22 @@ def scan_chain(origin: str, rows: Iterable[RawRow], trusted: Sequence[TrustedRoo
             f"the log has {expected} entries but {newest.label} covers {newest.size}: "
             f"entries from {expected} on were removed")
     return report
+
+
+def _recent_map(recent: list[bytes], expected: int) -> dict[bytes, int]:
+    """Entry hash -> seq for the last _RECENT entries (built only when a row is damaged)."""
+    return {recent[seq % _RECENT]: seq for seq in range(max(0, expected - _RECENT), expected)}
+
+
+def _check_due(report: ChainReport, pending: list[TrustedRoot], size: int, peaks: list[bytes],
+               last_good: TrustedRoot | None) -> tuple[TrustedRoot | None, int]:
+    """Check every trusted root of ``size``; returns the last good one and the next size to check."""
+    compact = CompactRange.from_peaks(size, peaks)
+    while pending and pending[0].size == size:
+        last_good = _check_root(report, compact, pending.pop(0), last_good)
+        if report.damage:
+            break
+    return last_good, pending[0].size if pending else -1
 
 
 def _check_root(report: ChainReport, compact: CompactRange, want: TrustedRoot,

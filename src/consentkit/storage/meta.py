@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from consentkit.storage.tables import MetaRow
 
 __all__ = ["MetaRepository"]
+
+_GET = select(MetaRow.value).where(MetaRow.key == bindparam("wanted"))
 
 
 class MetaRepository:
@@ -17,7 +19,7 @@ class MetaRepository:
 
     def get(self, key: str) -> str | None:
         """The value for ``key``, or ``None``."""
-        return self.conn.execute(select(MetaRow.value).where(MetaRow.key == key)).scalar_one_or_none()
+        return self.conn.execute(_GET, {"wanted": key}).scalar_one_or_none()
 
     def put(self, key: str, value: str) -> None:
         """Insert or replace ``key``."""

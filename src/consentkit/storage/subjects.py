@@ -14,6 +14,10 @@ from consentkit.storage.tables import LegalHoldRow, SubjectKeyRow, SubjectRow
 __all__ = ["StoredSubject", "SubjectRepository"]
 
 
+_INSERT_SUBJECT = insert(SubjectRow)
+_INSERT_KEY = insert(SubjectKeyRow)
+
+
 @dataclass(frozen=True)
 class StoredSubject:
     """A subject row joined with its key row and hold state; nothing here is decrypted."""
@@ -51,13 +55,14 @@ class SubjectRepository:
         wrapped: WrappedKey,
     ) -> None:
         """Insert a subject and its wrapped data key."""
-        self.conn.execute(insert(SubjectRow).values(
-            subject_id=subject_id, jurisdiction=jurisdiction, language=language, created_at=at,
-            created_by=by, personal=personal, nid_index=nid_index,
-        ))
-        self.conn.execute(insert(SubjectKeyRow).values(
-            subject_id=subject_id, master_kid=wrapped.master_kid, wrapped=wrapped.blob, created_at=at,
-        ))
+        self.conn.execute(_INSERT_SUBJECT, {
+            "subject_id": subject_id, "jurisdiction": jurisdiction, "language": language, "created_at": at,
+            "created_by": by, "personal": personal, "nid_index": nid_index, "erased_at": None,
+        })
+        self.conn.execute(_INSERT_KEY, {
+            "subject_id": subject_id, "master_kid": wrapped.master_kid, "wrapped": wrapped.blob, "created_at": at,
+            "destroyed_at": None,
+        })
 
     def _select(self) -> Select[str, str, str, str, bytes | None, str | None, str, bytes | None, bool]:
         return (
