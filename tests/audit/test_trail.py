@@ -61,7 +61,7 @@ def test_no_change_without_its_event(kit: ConsentKit, db_url: str) -> None:
     # An audit append that fails (float in details) rolls the subject back with it.
     with pytest.raises(InvalidInputError), kit.store.write() as tx:
         tx.meta.put("probe", "1")
-        kit._audit(tx, AuditEvent("subject.viewed", details={"bad": 1.5}))
+        kit._audit(tx, AuditEvent("subject.viewed", details={"bad": float("nan")}))
     assert _count(db_url, "SELECT count(*) FROM ck_subjects") == subjects_before
     assert _count(db_url, "SELECT count(*) FROM ck_meta WHERE key = 'probe'") == 0
 

@@ -49,20 +49,15 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:+/=#-]{0,199}")
 
 
 def canonical_json(value: Mapping[str, Any]) -> str:
-    """Deterministic JSON for hashing: sorted keys, no spaces, no floats (they do not round-trip)."""
-    _reject_floats(value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    """Deterministic JSON: sorted keys, no spaces, non-ASCII kept, control characters escaped.
 
-
-def _reject_floats(value: object) -> None:
-    if isinstance(value, float):
-        raise InvalidInputError("audit details: use integers or strings, not floating-point numbers")
-    if isinstance(value, Mapping):
-        for item in value.values():
-            _reject_floats(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _reject_floats(item)
+    Verification hashes the stored text itself, so the text need only be stable and free of
+    raw line feeds (JSON escapes them); it is never re-serialised from parsed values.
+    """
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        raise InvalidInputError("audit details: only JSON values (no NaN, no objects)") from None
 
 
 def check_token(label: str, value: str) -> str:

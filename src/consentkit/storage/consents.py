@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from consentkit.clock import format_instant
 from consentkit.consent.model import (
@@ -25,6 +25,12 @@ from consentkit.consent.model import (
 from consentkit.storage.tables import ConsentEventRow, ConsentPurposeRow, ConsentRow
 
 __all__ = ["ConsentRepository", "StoredConsent"]
+
+# Statements built once; parameters travel separately (SQLAlchemy compiles each once).
+_FOR_SUBJECTS = select(ConsentRow).where(ConsentRow.subject_id.in_(bindparam("ids", expanding=True))).order_by(
+    ConsentRow.recorded_at, ConsentRow.consent_id)
+_EVENTS = select(ConsentEventRow).where(ConsentEventRow.consent_id.in_(bindparam("ids", expanding=True))).order_by(
+    ConsentEventRow.at, ConsentEventRow.event_id)
 
 
 @dataclass(frozen=True)
@@ -95,9 +101,7 @@ class ConsentRepository:
         found: dict[str, list[StoredConsent]] = {sid: [] for sid in subject_ids}
         if not subject_ids:
             return found
-        query = select(ConsentRow).where(ConsentRow.subject_id.in_(list(subject_ids))).order_by(
-            ConsentRow.recorded_at, ConsentRow.consent_id)
-        for row in self.conn.execute(query):
+        for row in self.conn.execute(_FOR_SUBJECTS, {"ids": list(subject_ids)}):
             found[row.subject_id].append(_grant(row))
         return found
 
@@ -106,9 +110,7 @@ class ConsentRepository:
         found: dict[str, list[tuple[ConsentEvent, bytes | None]]] = {cid: [] for cid in consent_ids}
         if not consent_ids:
             return found
-        query = select(ConsentEventRow).where(ConsentEventRow.consent_id.in_(list(consent_ids))).order_by(
-            ConsentEventRow.at, ConsentEventRow.event_id)
-        for row in self.conn.execute(query):
+        for row in self.conn.execute(_EVENTS, {"ids": list(consent_ids)}):
             event = ConsentEvent(row.consent_id, EventKind(row.kind), datetime.fromisoformat(row.at), row.actor,
                                  None, row.by)
             found[row.consent_id].append((event, bytes(row.reason_sealed) if row.reason_sealed else None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Exists, Select, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Exists, Select, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from consentkit.keys import WrappedKey
@@ -14,8 +14,10 @@ from consentkit.storage.tables import LegalHoldRow, SubjectKeyRow, SubjectRow
 __all__ = ["StoredSubject", "SubjectRepository"]
 
 
+# Statements built once; parameters travel separately (SQLAlchemy compiles each once).
 _INSERT_SUBJECT = insert(SubjectRow)
 _INSERT_KEY = insert(SubjectKeyRow)
+_GET_MANY: Select[str, str, str, str, bytes | None, str | None, str, bytes | None, bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,14 +90,16 @@ class SubjectRepository:
 
     def get(self, subject_id: str) -> StoredSubject | None:
         """One subject, or ``None``."""
-        row = self.conn.execute(self._select().where(SubjectRow.subject_id == subject_id)).first()
-        return self._to_stored(row) if row is not None else None
+        return self.get_many([subject_id]).get(subject_id)
 
     def get_many(self, subject_ids: Sequence[str]) -> dict[str, StoredSubject]:
         """Several subjects by id (missing ids are simply absent)."""
         if not subject_ids:
             return {}
-        rows = self.conn.execute(self._select().where(SubjectRow.subject_id.in_(list(subject_ids))))
+        global _GET_MANY  # noqa: PLW0603 - built on first use, then reused (see _INSERT_SUBJECT)
+        if _GET_MANY is None:
+            _GET_MANY = self._select().where(SubjectRow.subject_id.in_(bindparam("ids", expanding=True)))
+        rows = self.conn.execute(_GET_MANY, {"ids": list(subject_ids)})
         stored = (self._to_stored(row) for row in rows)
         return {s.subject_id: s for s in stored}
 
