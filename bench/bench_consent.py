@@ -9,11 +9,12 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench_foundation import _bare_pg, _bare_sqlite, _fresh_pg
 from consentkit.consent.model import ConsentEvent, ConsentGrant, Effect, EventKind, Form, Grantor, RecipientRef, Scope
 from consentkit.consent.state import state_at
 from consentkit.kit import ConsentKit
 from consentkit.types import Role
+
+from bench_foundation import _bare_pg, _bare_sqlite, _fresh_pg
 from table import Row, Section
 
 
