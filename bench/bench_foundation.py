@@ -16,6 +16,7 @@ from pathlib import Path
 
 from consentkit.kit import ConsentKit
 from consentkit.types import Role
+
 from table import Row, Section
 
 PG_URL = os.environ.get("CONSENTKIT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
