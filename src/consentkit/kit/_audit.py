@@ -17,7 +17,7 @@ from consentkit.audit.export import export_lines
 from consentkit.audit.fhir import fhir_bundle
 from consentkit.audit.merkle import consistency_proof, inclusion_proof, root, verify_consistency
 from consentkit.audit.proof_file import format_proof
-from consentkit.audit.verify import Damage, TrustedRoot, scan_encoded
+from consentkit.audit.verify import Damage, TrustedRoot, scan_chain
 from consentkit.errors import AuditIntegrityError, ErasedError, InvalidInputError, NotFoundError
 from consentkit.keys import open_sealed
 from consentkit.kit._base import CheckpointInfo, KitBase, audit_aad
@@ -101,8 +101,10 @@ class AuditOps(KitBase):
             self._require(tx, Permission.AUDIT_READ)
             trusted = self._authenticated_checkpoints(tx, result)
             if result.damage is None:
-                with closing(tx.audit.encoded_rows()) as rows:
-                    report = scan_encoded(self.keys.origin, rows, [t for t, _ in trusted], tx.audit.raw)
+                # Measured: SQLite concatenating the columns itself (3 values a row) was slower
+                # than fetching the 11 columns and encoding in Python, so the rows come raw.
+                with closing(tx.audit.rows()) as rows:
+                    report = scan_chain(self.keys.origin, rows, [t for t, _ in trusted])
                 result.size, result.root = report.size, report.root.hex()
                 result.damage = report.damage
             if result.damage is None:

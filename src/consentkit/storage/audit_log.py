@@ -12,13 +12,13 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Text, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from consentkit.audit.envelope import canonical_json, check_token, encode_entry, entry_hash
 from consentkit.audit.events import AuditEvent, AuditRecord
 from consentkit.audit.merkle import CompactRange
-from consentkit.audit.verify import EncodedRow, RawRow
+from consentkit.audit.verify import RawRow
 from consentkit.storage.tables import AuditCheckpointRow, AuditEventRow, AuditHeadRow
 
 __all__ = ["AuditFilter", "AuditLog", "Head", "StoredCheckpoint"]
@@ -189,23 +189,6 @@ class AuditLog:
         if end is not None:
             query = query.where(AuditEventRow.seq < end)
         yield from self._stream(query, batch)
-
-    def encoded_rows(self, start: int = 0, *, batch: int = 20_000) -> Generator[EncodedRow]:
-        """Stream ``(seq, entry bytes after the format and origin lines, entry hash, sealed?)``.
-
-        The database itself re-encodes every entry from its columns (the same bytes as
-        ``audit.envelope.encode_entry``), so verification reads three values per row
-        instead of eleven: reading, not hashing, is what bounds a full verification.
-        """
-        newline = "char(10)" if self.conn.dialect.name == "sqlite" else "chr(10)"
-        link = "lower(hex(prev_hash))" if self.conn.dialect.name == "sqlite" else "encode(prev_hash, 'hex')"
-        parts = ["CAST(seq AS TEXT)", "ts", "actor", "action", "coalesce(subject_id, '')",
-                 "coalesce(object_ref, '')", "outcome", "details", "coalesce(sealed, '')", link]
-        entry = literal_column(f" || {newline} || ".join(parts), type_=Text)
-        query = (select(AuditEventRow.seq, entry, AuditEventRow.entry_hash, AuditEventRow.sealed.is_not(None))
-                 .where(AuditEventRow.seq >= start).order_by(AuditEventRow.seq))
-        for seq, text, digest, sealed in self._stream(query, batch):
-            yield seq, text.encode("utf-8"), bytes(digest), bool(sealed)
 
     def _stream(self, query: Any, batch: int) -> Generator[Any]:
         # Straight from a DB-API cursor on this transaction's connection: making a SQLAlchemy
