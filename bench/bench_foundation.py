@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sqlite3
@@ -72,8 +73,16 @@ def _fresh_pg() -> tuple[str, Path] | None:
             conn.execute(f'CREATE SCHEMA "{schema}"')
     except psycopg.Error:
         return None
+    atexit.register(_drop_schema, plain, schema)
     sep = "&" if "?" in PG_URL else "?"
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}", Path(tempfile.mkdtemp()) / "keys"
+
+
+def _drop_schema(plain_url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(plain_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def _subjects(url: str, keys: Path, n: int) -> tuple[float, float, float]:
