@@ -41,6 +41,10 @@ _ORDER = {EventKind.REVOKED: 0, EventKind.WITHDRAWN: 1, EventKind.SUPERSEDED: 2,
           EventKind.REAFFIRMED: 4}
 
 
+def _event_order(event: ConsentEvent) -> tuple[datetime, int]:
+    return event.at, _ORDER[event.kind]
+
+
 @dataclass(frozen=True)
 class ConsentState:
     """Status at a moment, since when, and whether the person should re-affirm it."""
@@ -81,7 +85,7 @@ def state_at(
     if at < grant.valid_from:
         return ConsentState(Status.NOT_YET_VALID)
     reaffirmed_at: datetime | None = None
-    for event in sorted((e for e in events if e.at <= at), key=lambda e: (e.at, _ORDER[e.kind])):
+    for event in sorted((e for e in events if e.at <= at), key=_event_order) if events else ():
         if event.kind in TERMINAL:
             return ConsentState(_TERMINAL_STATUS[event.kind], event.at)
         if event.kind is EventKind.REAFFIRMED:

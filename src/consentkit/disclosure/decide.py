@@ -70,8 +70,10 @@ def decide(
     categories = tuple(dict.fromkeys(request.categories))
     if not categories:
         raise InvalidInputError("--category: give at least one data category")
-    check_vocabulary(pack, recipients={request.recipient_type}, purposes={request.purpose},
-                     categories=set(categories))
+    if (request.recipient_type not in pack.recipients or request.purpose not in pack.purposes
+            or not pack.categories.issuperset(categories)):
+        check_vocabulary(pack, recipients={request.recipient_type}, purposes={request.purpose},
+                         categories=set(categories))
     if request.override is not None:
         return _with_override(request, categories, pack, explain)
     return _with_consents(request, subject, categories, consents, pack, explain)
@@ -168,20 +170,23 @@ def _with_consents(request: DisclosureRequest, subject: SubjectFacts, categories
     states = [(h, _state(h, subject, pack, request.at)) for h in consents]
     if explain:
         trace += [_describe(h.grant, s) for h, s in states]
+    # The recipient and purpose are the same for every category: match them once per consent.
+    relevant = [(h.grant, s) for h, s in states if request.purpose in h.grant.scope.purposes
+                and h.grant.scope.covers_recipient(request.recipient_type, request.recipient_id)]
+    live = [(g, g.effect is Effect.REFUSE) for g, s in relevant if s is not None and s.status is Status.ACTIVE]
     permitted: list[str] = []
     basis: list[str] = []
     reasons: dict[str, Denial] = {}
     for category in categories:
-        covering = [(h.grant, s) for h, s in states
-                    if h.grant.scope.covers(request.recipient_type, request.recipient_id, request.purpose, category)]
-        refusal = [g.consent_id for g, s in covering if s is not None and s.active and g.effect is Effect.REFUSE]
-        permits = [g.consent_id for g, s in covering if s is not None and s.active and g.effect is Effect.PERMIT]
+        refusal = [g.consent_id for g, refuse in live if refuse and category in g.scope.categories]
+        permits = [g.consent_id for g, refuse in live if not refuse and category in g.scope.categories]
         if refusal:
             reasons[category] = Denial(Reason.REFUSED, _TEXT[Reason.REFUSED], tuple(refusal))
         elif permits:
             permitted.append(category)
             basis += [p for p in permits if p not in basis]
         else:
+            covering = [(g, s) for g, s in relevant if category in g.scope.categories]
             reasons[category] = _most_specific(request, states, covering)
     return _finish(request, tuple(permitted), reasons, tuple(basis), pack, trace)
 

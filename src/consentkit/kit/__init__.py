@@ -15,12 +15,12 @@ from consentkit.kit._audit import AuditOps
 from consentkit.kit._base import load_keyring
 from consentkit.kit._consents import ConsentOps
 from consentkit.kit._disclosure import DisclosureOps
-from consentkit.kit._subjects import ERASURE_GROUNDS, JURISDICTIONS, SubjectOps
+from consentkit.kit._subjects import ERASURE_GROUNDS, SubjectOps
 from consentkit.storage import Store
 from consentkit.storage.engine import SCHEMA_REVISION
 from consentkit.types import Role
 
-__all__ = ["ERASURE_GROUNDS", "JURISDICTIONS", "ConsentKit", "InitResult"]
+__all__ = ["ERASURE_GROUNDS", "ConsentKit", "InitResult"]
 
 
 class InitResult(dict[str, object]):

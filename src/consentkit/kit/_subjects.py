@@ -16,10 +16,7 @@ from consentkit.storage import Tx
 from consentkit.storage.subjects import StoredSubject
 from consentkit.subjects import DEFAULT_ID_TYPE, LANGUAGES, PersonalData, SubjectRecord, personal_aad
 
-__all__ = ["ERASURE_GROUNDS", "JURISDICTIONS", "SubjectOps"]
-
-#: Policy packs a subject can belong to, with the language used when none is given.
-JURISDICTIONS = {"eu-gdpr": "en", "gr": "el", "se": "sv", "ru": "ru", "kz": "ru", "us-42cfr2": "en"}
+__all__ = ["ERASURE_GROUNDS", "SubjectOps"]
 
 #: Why a subject is erased (GDPR Art. 17(1) grounds, retention, or a court order); a code,
 #: never free text, because the erasure event must stay readable after the key is gone.
@@ -177,11 +174,11 @@ class SubjectOps(KitBase):
             on_hold=stored.on_hold,
         )
 
-    @staticmethod
-    def _check_jurisdiction(jurisdiction: str, language: str | None) -> str:
-        if jurisdiction not in JURISDICTIONS:
-            raise InvalidInputError(f"--jurisdiction: choose one of {', '.join(JURISDICTIONS)}")
-        chosen = language or JURISDICTIONS[jurisdiction]
+    def _check_jurisdiction(self, jurisdiction: str, language: str | None) -> str:
+        known = self.packs.ids()
+        if jurisdiction not in known:
+            raise InvalidInputError(f"--jurisdiction: choose one of {', '.join(known)} (the policy packs)")
+        chosen = language or self.packs.get(jurisdiction).languages[0]
         if chosen not in LANGUAGES:
             raise InvalidInputError(f"--language: choose one of {', '.join(LANGUAGES)}")
         return chosen

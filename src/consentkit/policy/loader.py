@@ -12,11 +12,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from importlib.resources.abc import Traversable
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as JsonSchemaError
 
 from consentkit.errors import NotFoundError, ValidationError
 from consentkit.policy.model import Pack
@@ -39,8 +41,23 @@ def validate_source(source: PackSource, validator: Draft202012Validator) -> None
     """Schema-validate one file; every problem is reported with its line and field."""
     errors = sorted(validator.iter_errors(source.data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        problems = tuple(f"{source.where(tuple(e.absolute_path))}: {_message(e.message)}" for e in errors[:20])
+        problems = tuple(f"{source.where(_error_path(e))}: {_message(e.message)}" for e in errors[:20])
         raise ValidationError(f"{source.name} does not match the pack schema", problems)
+
+
+def _error_path(error: JsonSchemaError) -> tuple[str | int, ...]:
+    """The path of the offending value; for an unknown key, the key itself (its line, not its parent's)."""
+    path = tuple(error.absolute_path)
+    schema = error.schema
+    if (error.validator == "additionalProperties" and isinstance(error.instance, Mapping)
+            and isinstance(schema, Mapping)):
+        known = set(schema.get("properties", {}))
+        patterns = schema.get("patternProperties", {})
+        extra = [key for key in error.instance
+                 if key not in known and not any(re.search(pattern, str(key)) for pattern in patterns)]
+        if extra:
+            return (*path, str(extra[0]))
+    return path
 
 
 def _message(text: str) -> str:
@@ -147,7 +164,7 @@ def merge(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
 def _check_vocabulary(merged: Mapping[str, Any], chain: Sequence[PackSource]) -> None:
     vocab = merged.get("vocabulary", {})
     problems = [
-        f"{_where(chain, path)}: {value!r} is not in the pack's vocabulary.{kind}"
+        f"{_where(chain, merged, path)}: {value!r} is not in the pack's vocabulary.{kind}"
         for path, kind, value in _references(merged)
         if value not in vocab.get(kind, ())
     ]
@@ -155,11 +172,37 @@ def _check_vocabulary(merged: Mapping[str, Any], chain: Sequence[PackSource]) ->
         raise ValidationError(f"{chain[0].name}: unknown vocabulary ids", tuple(problems[:20]))
 
 
-def _where(chain: Sequence[PackSource], path: tuple[str | int, ...]) -> str:
+def _where(chain: Sequence[PackSource], merged: Mapping[str, Any], path: tuple[str | int, ...]) -> str:
     for source in chain:
-        if path in source.lines:
-            return source.where(path)
+        local = _local_path(source.data, merged, path)
+        if local is not None and local in source.lines:
+            return source.where(local)
     return f"{chain[0].name}, {field_path(path)}"
+
+
+def _local_path(data: Mapping[str, Any], merged: Mapping[str, Any],
+                path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """Where the merged item at ``path`` sits in one file's own data.
+
+    Listed rules merge by ``id``, so the merged index of an item is not its index in the file
+    that defines it; find the item by id there (``None`` if that file does not define it).
+    """
+    if path[0] in _ID_LISTS:
+        cut = 2
+    elif path[:2] == ("consent", "rules"):
+        cut = 3
+    else:
+        return path
+    merged_list: Any = merged
+    local_list: Any = data
+    for key in path[:cut - 1]:
+        merged_list = merged_list.get(key, {}) if isinstance(merged_list, Mapping) else {}
+        local_list = local_list.get(key, {}) if isinstance(local_list, Mapping) else {}
+    item_id = merged_list[path[cut - 1]]["id"]
+    for index, item in enumerate(local_list if isinstance(local_list, list) else ()):
+        if isinstance(item, Mapping) and item.get("id") == item_id:
+            return (*path[:cut - 1], index, *path[cut:])
+    return None
 
 
 def _references(merged: Mapping[str, Any]) -> Iterable[tuple[tuple[str | int, ...], str, str]]:

@@ -60,17 +60,27 @@ def parse_source(name: str, text: str) -> PackSource:
     if not isinstance(data, dict) or node is None:
         raise ValidationError(f"{name}: a pack must be a YAML mapping (id: ..., version: ..., ...)")
     lines: dict[Path, int] = {}
-    _walk(node, (), lines)
+    duplicates: list[tuple[Path, int]] = []
+    _walk(node, (), lines, duplicates)
+    if duplicates:
+        # YAML keeps the last of two equal keys silently: a second `consent:` would drop the first.
+        raise ValidationError(f"{name}: duplicate keys", tuple(
+            f"{name} line {line}, {field_path(path)}: duplicate key (an earlier one would be ignored)"
+            for path, line in duplicates))
     return PackSource(name, data, lines)
 
 
-def _walk(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
+def _walk(node: yaml.Node, path: Path, lines: dict[Path, int], duplicates: list[tuple[Path, int]]) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
         for key, value in node.value:
             child = (*path, str(key.value))
+            if child[-1] in seen and child[-1] != "<<":
+                duplicates.append((child, key.start_mark.line + 1))
+            seen.add(str(key.value))
             lines[child] = key.start_mark.line + 1
-            _walk(value, child, lines)
+            _walk(value, child, lines, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), lines)
+            _walk(item, (*path, index), lines, duplicates)
