@@ -134,14 +134,14 @@ def _summary(record: SubjectRecord) -> dict[str, Any]:
 
 def _describe(record: SubjectRecord) -> str:
     view = record.public_view()
-    lines = [f"subject       {record.subject_id}",
-             f"jurisdiction  {record.jurisdiction} (language {record.language})"]
+    lines = [f"{'subject':<17}{record.subject_id}",
+             f"{'jurisdiction':<17}{record.jurisdiction} (language {record.language})"]
     if record.erased_at is not None:
-        lines.append(f"status        erased on {record.erased_at.date().isoformat()}: "
+        lines.append(f"{'status':<17}erased on {record.erased_at.date().isoformat()}: "
                      "personal fields can no longer be read")
         return "\n".join(lines)
-    lines.append("status        active" + ("  (legal hold)" if record.on_hold else ""))
+    lines.append(f"{'status':<17}active" + ("  (legal hold)" if record.on_hold else ""))
     for key in ("name", "birth_date", "national_id_type", "national_id", "contact"):
         if view[key]:
-            lines.append(f"{key.replace('_', ' '):<13} {view[key]}")
+            lines.append(f"{key.replace('_', ' '):<17}{view[key]}")
     return "\n".join(lines)
