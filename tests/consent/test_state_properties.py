@@ -72,7 +72,8 @@ def test_not_yet_valid_before_the_start() -> None:
 @given(st.dates(min_value=date(2008, 1, 1), max_value=date(2014, 12, 31)), offsets)
 def test_guardian_consent_lapses_or_is_flagged_at_the_self_consent_age(born: date, probe: int) -> None:
     at = START + timedelta(hours=probe)
-    of_age = birthday_of_age(born, 16) <= at.date()
+    comes_of_age = birthday_of_age(born, 16)
+    of_age = START.date() < comes_of_age <= at.date()  # only a consent given for a minor meets the age
     lapse = state_at(_grant(Grantor.GUARDIAN), [], at, birth_date=born, self_consent_age=16,
                      at_self_consent_age="lapse")
     flag = state_at(_grant(Grantor.GUARDIAN), [], at, birth_date=born, self_consent_age=16,
@@ -96,3 +97,11 @@ def test_reaffirmation_after_coming_of_age_clears_the_flag() -> None:
 def test_leap_day_birthday() -> None:
     assert birthday_of_age(date(2008, 2, 29), 17) == date(2025, 3, 1)
     assert birthday_of_age(date(2008, 2, 29), 16) == date(2024, 2, 29)
+
+
+def test_a_consent_given_for_an_adult_never_meets_the_age() -> None:
+    # A representative's consent for someone already past the self-consent age.
+    state = state_at(_grant(Grantor.REPRESENTATIVE), [], START + timedelta(days=30), birth_date=date(1970, 1, 1),
+                     self_consent_age=18, at_self_consent_age="lapse")
+    assert state.active
+    assert not state.reaffirm_needed

@@ -166,3 +166,107 @@ def _emit_withdrawal(app: App, consent_id: str, kind: str, at: str,
                   f"(last {str(r['last_disclosed'])[:10]})" for r in recipients]
     app.emit({"consent_id": consent_id, "status": kind, "at": at, "recipients_to_tell": list(recipients)},
              human="\n".join(human))
+
+
+# -- receipts and FHIR R5 interop (consentkit.kit._interop) -----------------------------------
+
+_MAX_RECEIPT_BYTES = 64 * 1024
+
+
+@consent.command("receipt")
+@click.argument("consent_id")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write receipt.jwt, receipt.html and receipt.txt into this folder.")
+@click.option("--format", "fmt", type=click.Choice(("jwt", "html", "text")), default="jwt", show_default=True,
+              help="What to print (without --out).")
+@common_options
+@pass_app
+def consent_receipt(app: App, consent_id: str, out_dir: Path | None, fmt: str) -> None:
+    """Issue a signed consent receipt (EdDSA JWT, Kantara v1.1) in the client's language."""
+    receipt = app.kit().consent_receipt(consent_id, out_dir=out_dir)
+    if out_dir is not None:
+        app.emit(receipt.to_json(), human="\n".join([f"receipt {receipt.receipt_id} (key {receipt.kid})",
+                                                     *(f"written to {f}" for f in receipt.files)]))
+        return
+    app.emit(receipt.to_json(), human={"jwt": receipt.token, "html": receipt.html, "text": receipt.text}[fmt]
+             .rstrip("\n"))
+
+
+@consent.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--public-key", "public_keys", multiple=True,
+              help="Verifier key (name+id+key, from `consentkit keys public`) or a signing-*.pub file; "
+                   "repeatable. Offline: checks the signature only, without the database.")
+@common_options
+@pass_app
+def consent_verify(app: App, file: Path, public_keys: tuple[str, ...]) -> None:
+    """Verify a receipt FILE (receipt.jwt, or - for stdin): signature, key id, issuer and,
+    with the database, the consent's current status. Exit code 4 if it does not verify."""
+    token = _read_limited(file, _MAX_RECEIPT_BYTES, "receipt").decode("ascii", "replace").strip()
+    if public_keys:
+        from consentkit.cli.audit import _verifiers
+        from consentkit.clock import SystemClock
+        from consentkit.consent.receipts import verify_offline
+
+        check = verify_offline(token, _verifiers(app, public_keys), SystemClock().now())
+    else:
+        check = app.kit().verify_receipt(token)
+    app.emit(check.to_json(), human=f"{check.summary}\nreceipt {check.receipt_id} for consent {check.consent_id}, "
+                                    f"issued {check.issued_at.date().isoformat()} by {check.issuer} (key {check.kid})")
+
+
+@consent.command("export")
+@click.argument("consent_id")
+@click.option("--format", "fmt", type=click.Choice(("fhir-r5",)), default="fhir-r5", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of printing.")
+@common_options
+@pass_app
+def consent_export(app: App, consent_id: str, fmt: str, out: Path | None) -> None:
+    """Export a consent as an HL7 FHIR R5 Consent resource (JSON; no names)."""
+    import json
+
+    doc = app.kit().export_consent_fhir(consent_id)
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    from consentkit.kit._files import atomic_write
+
+    atomic_write(out, [text])
+    app.emit({"consent_id": consent_id, "format": fmt, "out": str(out)}, human=f"{fmt} written to {out}")
+
+
+@consent.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--subject", "subject_id", help="The client's subject id, if the document has no Patient/<id>.")
+@common_options
+@pass_app
+def consent_import(app: App, file: Path, subject_id: str | None) -> None:
+    """Record the consent a FHIR R5 Consent JSON FILE describes (checked against the client's pack)."""
+    from consentkit.consent.fhir import MAX_DOCUMENT_BYTES, parse_fhir_json
+
+    doc = parse_fhir_json(_read_limited(file, MAX_DOCUMENT_BYTES, "FHIR Consent"))
+    view = app.kit().import_consent_fhir(doc, subject_id=subject_id)
+    app.emit({"consent_id": view.grant.consent_id, "status": view.state.status.value,
+              "effect": view.grant.effect.value, "pack": view.grant.pack_ref},
+             human=f"{view.grant.consent_id}  {view.state.status.value}")
+
+
+def _read_limited(file: Path, limit: int, what: str) -> bytes:
+    """At most ``limit`` bytes of FILE (or stdin for ``-``); larger input is refused unread."""
+    import sys
+
+    from consentkit.errors import InvalidInputError
+
+    try:
+        if str(file) == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with file.open("rb") as handle:
+                data = handle.read(limit + 1)
+    except OSError:
+        raise InvalidInputError(f"cannot read {file}") from None
+    if len(data) > limit:
+        raise InvalidInputError(f"{file}: larger than {limit // 1024} KiB; not a {what}")
+    return data
+

@@ -31,7 +31,7 @@ import binascii
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,10 +39,11 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from consentkit.audit.checkpoint import NoteVerifier
 from consentkit.clock import format_instant
 from consentkit.consent.model import ConsentGrant, Effect, Form
 from consentkit.consent.state import ConsentState, Status
-from consentkit.errors import ReceiptError
+from consentkit.errors import InvalidInputError, ReceiptError
 from consentkit.keys import SigningKey
 from consentkit.policy.model import Pack
 
@@ -52,9 +53,14 @@ __all__ = [
     "SPECIAL_CATEGORIES",
     "ReceiptCheck",
     "ReceiptSource",
+    "check_of",
+    "collection_method",
     "issue_receipt",
     "receipt_claims",
     "sign_receipt",
+    "termination",
+    "token_kid",
+    "verify_offline",
     "verify_receipt",
 ]
 
@@ -75,6 +81,9 @@ _MAX_TOKEN = 64 * 1024
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _HEADER_KEYS = frozenset({"alg", "typ", "kid"})
 _REQUIRED = ["iss", "sub", "iat", "jti"]
+# Another machine's clock may run a little ahead of the issuer's: tolerate that much for
+# ``iat``/``nbf`` only; expiry gets no leeway.
+_CLOCK_SKEW = 300
 
 
 @dataclass(frozen=True)
@@ -266,6 +275,16 @@ def verify_receipt(token: str, public_keys: Mapping[str, Ed25519PublicKey], issu
     return claims
 
 
+def verify_offline(token: str, verifiers: Sequence[NoteVerifier], at: datetime) -> ReceiptCheck:
+    """Check a receipt with only the installation's verifier keys (``consentkit keys public``):
+    signature, key id and issuer (the keys' name, which is the log origin); no status."""
+    names = {v.name for v in verifiers}
+    if len(names) != 1:
+        raise InvalidInputError("--public-key: give the keys of one installation (one log origin)")
+    keys = {v.key_id.hex(): Ed25519PublicKey.from_public_bytes(v.public_key) for v in verifiers}
+    return check_of(verify_receipt(token, keys, names.pop(), at), token_kid(token))
+
+
 def check_of(claims: Mapping[str, Any], kid: str) -> ReceiptCheck:
     """A :class:`ReceiptCheck` (signature only) from verified claims."""
     ck = claims["ck"]
@@ -305,7 +324,7 @@ def _check_times(claims: Mapping[str, Any], at: datetime) -> None:
         value = claims.get(name)
         if name in claims and (not isinstance(value, int) or isinstance(value, bool)):
             raise ReceiptError(_FAIL)
-    if claims.get("nbf", claims["iat"]) > now or claims["iat"] > now:
+    if max(claims.get("nbf", claims["iat"]), claims["iat"]) > now + _CLOCK_SKEW:
         raise ReceiptError(f"{_FAIL} (not valid yet)")
     if "exp" in claims and claims["exp"] <= now:
         raise ReceiptError(f"{_FAIL} (expired)")
@@ -313,7 +332,9 @@ def _check_times(claims: Mapping[str, Any], at: datetime) -> None:
 
 def _check_shape(claims: Mapping[str, Any]) -> None:
     ck = claims.get("ck")
-    ok = (claims.get("version") == KANTARA_VERSION and isinstance(ck, dict)
+    if not isinstance(ck, dict):
+        raise ReceiptError(_FAIL)
+    ok = (claims.get("version") == KANTARA_VERSION
           and all(isinstance(ck.get(k), str) for k in ("consent_id", "status", "effect"))
           and isinstance(claims.get("sub"), str) and isinstance(claims.get("jti"), str)
           and claims.get("piiPrincipalId") == claims.get("sub") and claims.get("consentReceiptID") == claims.get("jti"))

@@ -94,7 +94,10 @@ def state_at(
         return ConsentState(Status.EXPIRED, grant.valid_until)
     if grant.grantor is not Grantor.SELF and birth_date is not None and self_consent_age is not None:
         comes_of_age = birthday_of_age(birth_date, self_consent_age)
-        if at.date() >= comes_of_age and (reaffirmed_at is None or reaffirmed_at.date() < comes_of_age):
+        # Only a consent given *for a minor* meets the age: a representative's consent for
+        # an adult (or one given after the birthday) is not affected.
+        if grant.valid_from.date() < comes_of_age <= at.date() and (
+                reaffirmed_at is None or reaffirmed_at.date() < comes_of_age):
             if at_self_consent_age == "lapse":
                 return ConsentState(Status.LAPSED, datetime.combine(comes_of_age, datetime.min.time(), at.tzinfo))
             return ConsentState(Status.ACTIVE, grant.valid_from, reaffirm_needed=True)

@@ -13,7 +13,7 @@ from consentkit.errors import InvalidInputError, ValidationError
 from consentkit.policy.model import Cited, Pack
 from consentkit.subjects import age_on
 
-__all__ = ["check_grant", "check_vocabulary", "grantor_problem", "present_elements"]
+__all__ = ["check_grant", "check_vocabulary", "grantor_problem", "guardian_age", "present_elements"]
 
 
 def check_vocabulary(pack: Pack, *, recipients: set[str], purposes: set[str], categories: set[str]) -> None:
@@ -47,6 +47,18 @@ def _cite(cited: Cited | None) -> str:
     if cited is None:
         return ""
     return f" ({cited.citation}{'' if cited.verified else ', citation unverified'})"
+
+
+def guardian_age(pack: Pack, grant: ConsentGrant) -> int | None:
+    """The age until which this consent needs a guardian: the self-consent age, or higher
+    where a pack rule for this scope demands a guardian (e.g. narcological care under 18)."""
+    ages = [pack.consent.self_consent_age] if pack.consent.self_consent_age is not None else []
+    scope = grant.scope
+    recipients = {r.type for r in scope.recipients}
+    ages += [rule.age_below for rule in pack.consent.rules
+             if rule.grantors is not None and rule.age_below is not None and Grantor.SELF.value not in rule.grantors
+             and rule.applies(scope.categories, scope.purposes, recipients, 0)]
+    return max(ages) if ages else None
 
 
 def grantor_problem(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> str | None:

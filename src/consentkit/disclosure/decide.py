@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from consentkit.consent.model import ConsentGrant, Effect
 from consentkit.consent.state import ConsentState, Status, state_at
-from consentkit.consent.validate import check_vocabulary, grantor_problem
+from consentkit.consent.validate import check_vocabulary, grantor_problem, guardian_age
 from consentkit.disclosure.model import (
     Basis,
     ConsentHistory,
@@ -195,9 +195,9 @@ def _state(history: ConsentHistory, subject: SubjectFacts, pack: Pack, at: datet
     """The consent's state, or ``None`` when its grantor was not valid for the client's age."""
     if grantor_problem(pack, history.grant, subject.birth_date) is not None:
         return None
-    policy = pack.consent
     return state_at(history.grant, history.events, at, birth_date=subject.birth_date,
-                    self_consent_age=policy.self_consent_age, at_self_consent_age=policy.at_self_consent_age)
+                    self_consent_age=guardian_age(pack, history.grant),
+                    at_self_consent_age=pack.consent.at_self_consent_age)
 
 
 def _most_specific(request: DisclosureRequest, states: list[tuple[ConsentHistory, ConsentState | None]],

@@ -23,7 +23,7 @@ from consentkit.consent.model import (
     Scope,
 )
 from consentkit.consent.state import ConsentState, state_at
-from consentkit.consent.validate import check_grant
+from consentkit.consent.validate import check_grant, guardian_age
 from consentkit.errors import InvalidInputError, NotFoundError, OperationRefusedError
 from consentkit.keys import open_sealed, seal
 from consentkit.kit._base import KitBase
@@ -250,7 +250,7 @@ class ConsentOps(KitBase):
     def _state(grant: ConsentGrant, events: Sequence[ConsentEvent], at: datetime, birth: date | None,
                pack: Pack) -> ConsentState:
         return state_at(grant, events, at, birth_date=birth,
-                        self_consent_age=pack.consent.self_consent_age,
+                        self_consent_age=guardian_age(pack, grant),
                         at_self_consent_age=pack.consent.at_self_consent_age)
 
     def _views(self, tx: Tx, subject: StoredSubject, stored: Sequence[StoredConsent], at: datetime,
