@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from consentkit.cli import cli
 from tests.cli_runner import Run
 
 
@@ -129,3 +130,14 @@ def test_tampered_export_exits_4(run: Run, tmp_path: Path) -> None:
     keys = run.json("keys", "public")["verifier_keys"]
     result = run("audit", "verify", str(export), "--public-key", keys[0])
     assert result.exit_code == 4 and "entry 0 was changed" in result.stderr
+
+
+def test_reason_language_follows_the_actors_locale(run: Run) -> None:
+    subject = _client(run)
+    result = run.runner.invoke(
+        cli,
+        [*run.base, "--actor", "ada", "--json", "check", "--subject", subject, "--recipient", "healthcare",
+         "--purpose", "treatment", "--category", "identity"],
+        env={"LANG": "el_GR.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""})
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["reasons"]["identity"] == "δεν υπάρχει συγκατάθεση για αυτόν τον αποδέκτη"

@@ -10,6 +10,17 @@ from consentkit.cli._options import split_values
 DENY_EXIT = 3
 
 
+def _locale_language() -> str:
+    """The actor's locale (LC_ALL, LC_MESSAGES, LANG) when it is one consentkit speaks, else English."""
+    import os
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        code = os.environ.get(name, "")[:2].lower()
+        if code in ("el", "sv", "ru", "kk", "en"):
+            return code
+    return "en"
+
+
 @click.command()
 @click.option("--subject", "subject_id", required=True, help="The client's subject id.")
 @click.option("--recipient", required=True, help="Recipient TYPE or TYPE:ID.")
@@ -21,7 +32,8 @@ DENY_EXIT = 3
 @click.option("--approver", help="The supervisor who approved the override (where required).")
 @click.option("--at", help="Decide as of this time (ISO 8601); an inquiry, not a disclosure.")
 @click.option("--explain", is_flag=True, help="Print every consent and rule looked at and why it applied.")
-@click.option("--lang", help="Language of the reasons (en, el, sv, ru) [default: en].")
+@click.option("--lang", type=click.Choice(("en", "el", "sv", "ru", "kk")),
+              help="Language of the reasons [default: the actor's locale, else en].")
 @common_options
 @pass_app
 def check(app: App, subject_id: str, recipient: str, purpose: str, categories: tuple[str, ...],
@@ -35,7 +47,7 @@ def check(app: App, subject_id: str, recipient: str, purpose: str, categories: t
         subject_id, recipient=recipient, purpose=purpose, categories=split_values(categories),
         at=parse_instant(at, field_name="--at") if at else None, override=override,
         justification=justification, reference=reference, approver=approver, explain=explain)
-    data = localise(decision.to_json(), lang or "en")
+    data = localise(decision.to_json(), lang or _locale_language())
     if explain:
         data["trace"] = list(decision.trace)
     lines = [f"{data['decision'].upper()}  (pack {data['pack']}, audit entry {data['audit_id']})"]
