@@ -123,21 +123,25 @@ def test_insert_a_forged_row(log: ConsentKit, db_url: str) -> None:
     assert _damage(log) == ("inserted", 4)
 
 
+def _append_forged_tail_row(conn: Connection, origin: str) -> tuple[int, bytes]:
+    """Insert a correctly chained forged entry after the last one; returns its seq and hash."""
+    size, last = conn.execute(text("SELECT size, last_hash FROM ck_audit_head WHERE id = 1")).one()
+    row = ("2026-03-02T10:00:00.000000Z", "mallory", "subject.viewed", None, None, "ok", "{}", None)
+    digest = entry_hash(encode_entry(origin, size, *row, bytes(last)))
+    conn.execute(
+        text(f"INSERT INTO ck_audit_events ({COLUMNS}) "
+             "VALUES (:s, :ts, :a, :ac, NULL, NULL, 'ok', '{}', NULL, :p, :h)"),
+        {"s": size, "ts": row[0], "a": row[1], "ac": row[2], "p": bytes(last), "h": digest},
+    )
+    return int(size), digest
+
+
 def test_append_a_forged_row_at_the_tail(log: ConsentKit, db_url: str) -> None:
     # A correctly chained forgery after the last checkpoint, with the head rewritten to match:
     # the chain and Merkle root agree, but the head's MAC (a key outside the database) does not.
     engine = create_engine(db_url)
     with engine.begin() as conn:
-        size, last = conn.execute(text("SELECT size, last_hash FROM ck_audit_head WHERE id = 1")).one()
-        row = ("2026-03-02T10:00:00.000000Z", "mallory", "subject.viewed", None, None, "ok", "{}", None)
-        digest = entry_hash(encode_entry(log.keys.origin, size, *row, bytes(last)))
-        conn.execute(
-            text(
-                f"INSERT INTO ck_audit_events ({COLUMNS}) VALUES (:s, :ts, :a, :ac, NULL, NULL, 'ok', "
-                "'{}', NULL, :p, :h)"
-            ),
-            {"s": size, "ts": row[0], "a": row[1], "ac": row[2], "p": bytes(last), "h": digest},
-        )
+        size, digest = _append_forged_tail_row(conn, log.keys.origin)
         compact = CompactRange.from_bytes(bytes(conn.execute(text("SELECT compact FROM ck_audit_head")).scalar_one()))
         compact.append(digest)
         conn.execute(
@@ -151,16 +155,7 @@ def test_append_a_forged_row_at_the_tail(log: ConsentKit, db_url: str) -> None:
 def test_rows_appended_without_updating_the_head(log: ConsentKit, db_url: str) -> None:
     engine = create_engine(db_url)
     with engine.begin() as conn:
-        size, last = conn.execute(text("SELECT size, last_hash FROM ck_audit_head WHERE id = 1")).one()
-        row = ("2026-03-02T10:00:00.000000Z", "mallory", "subject.viewed", None, None, "ok", "{}", None)
-        digest = entry_hash(encode_entry(log.keys.origin, size, *row, bytes(last)))
-        conn.execute(
-            text(
-                f"INSERT INTO ck_audit_events ({COLUMNS}) VALUES (:s, :ts, :a, :ac, NULL, NULL, 'ok', "
-                "'{}', NULL, :p, :h)"
-            ),
-            {"s": size, "ts": row[0], "a": row[1], "ac": row[2], "p": bytes(last), "h": digest},
-        )
+        _append_forged_tail_row(conn, log.keys.origin)
     engine.dispose()
     assert _damage(log)[0] == "inserted"
 
