@@ -79,3 +79,12 @@ def test_every_command_has_help_and_no_clashing_options() -> None:
         result = runner.invoke(cli, [*path, "--help"], catch_exceptions=False)
         assert result.exit_code == 0, path
         assert "Usage:" in result.output
+
+
+def test_cli_reference_is_complete_and_current() -> None:
+    from consentkit.cli._reference import render
+
+    documented = (ROOT / "docs" / "cli.md").read_text("utf-8")
+    assert documented == render(), "docs/cli.md is stale: run `python -m consentkit.cli._reference > docs/cli.md`"
+    for path in _commands(__import__("consentkit.cli", fromlist=["cli"]).cli):
+        assert f"## {' '.join(('consentkit', *path))}\n" in documented
