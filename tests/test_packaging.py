@@ -33,11 +33,20 @@ def test_wheel_ships_policies_and_templates(tmp_path: Path) -> None:
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "from consentkit.config import shipped_dir;"
         "print(shipped_dir('policies').joinpath('README.md').read_text()[:14]);"
-        "print(shipped_dir('templates').joinpath('README.md').read_text()[:18])"
+        "print(shipped_dir('templates').joinpath('README.md').read_text()[:18]);"
+        "from consentkit.policy import PackLibrary;"
+        "print(PackLibrary([shipped_dir('policies')]).get('se').ref);"
+        "print(shipped_dir('templates').joinpath('receipt.txt.j2').is_file());"
+        "from consentkit.i18n import translator; print(translator('sv')('reason:no-consent'));"
+        "import consentkit; print(consentkit.__file__)"
     )
     out = subprocess.run([sys.executable, "-I", "-c", probe, str(wheel)], check=True,
                          capture_output=True, text=True).stdout
-    assert out.splitlines() == ["# Policy packs", "# Report templates"]
+    lines = out.splitlines()
+    assert lines[:2] == ["# Policy packs", "# Report templates"]
+    assert lines[2].startswith("se@") and lines[3] == "True"
+    assert lines[4] == "det finns inget samtycke för denna mottagare"
+    assert lines[5].startswith(str(wheel)), "the probe must import consentkit from the wheel"
 
 
 def test_public_api_matches_all() -> None:
