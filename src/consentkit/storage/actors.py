@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from consentkit.storage.tables import ActorRoleRow, ActorRow
 from consentkit.types import Role
@@ -25,7 +25,7 @@ class ActorRepository:
 
     def count(self) -> int:
         """Number of registered actors."""
-        return len(self.conn.execute(select(ActorRow.actor_id)).all())
+        return int(self.conn.execute(select(func.count()).select_from(ActorRow)).scalar_one())
 
     def roles(self, actor_id: str) -> frozenset[Role]:
         """Roles the actor holds (empty if unknown)."""

@@ -224,10 +224,6 @@ class AuditLog:
         return (int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
                 bytes(row[9]), bytes(row[10]))
 
-    def count(self) -> int:
-        """Number of stored event rows (the head's size says how many there should be)."""
-        return int(self.conn.execute(select(func.count()).select_from(AuditEventRow)).scalar_one())
-
     def leaf_hashes(self, size: int) -> list[bytes]:
         """Stored entry hashes of the first ``size`` events, in order (for proofs)."""
         query = select(AuditEventRow.entry_hash).where(AuditEventRow.seq < size).order_by(AuditEventRow.seq)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Exists, Select, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Exists, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from consentkit.keys import WrappedKey
@@ -17,7 +17,6 @@ __all__ = ["StoredSubject", "SubjectRepository"]
 # Statements built once; parameters travel separately (SQLAlchemy compiles each once).
 _INSERT_SUBJECT = insert(SubjectRow)
 _INSERT_KEY = insert(SubjectKeyRow)
-_GET_MANY: Select[str, str, str, str, bytes | None, str | None, str, bytes | None, bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,18 @@ class StoredSubject:
 
 def _hold_active(subject_column: ColumnElement[str] | InstrumentedAttribute[str]) -> Exists:
     return exists().where(LegalHoldRow.subject_id == subject_column, LegalHoldRow.released_at.is_(None))
+
+
+# A subject with its wrapped key and whether a legal hold is active; built once.
+_SELECT = (
+    select(
+        SubjectRow.subject_id, SubjectRow.jurisdiction, SubjectRow.language, SubjectRow.created_at,
+        SubjectRow.personal, SubjectRow.erased_at, SubjectKeyRow.master_kid, SubjectKeyRow.wrapped,
+        _hold_active(SubjectRow.subject_id).label("on_hold"),
+    )
+    .join(SubjectKeyRow, SubjectKeyRow.subject_id == SubjectRow.subject_id)
+)
+_GET_MANY = _SELECT.where(SubjectRow.subject_id.in_(bindparam("ids", expanding=True)))
 
 
 class SubjectRepository:
@@ -66,16 +77,6 @@ class SubjectRepository:
             "destroyed_at": None,
         })
 
-    def _select(self) -> Select[str, str, str, str, bytes | None, str | None, str, bytes | None, bool]:
-        return (
-            select(
-                SubjectRow.subject_id, SubjectRow.jurisdiction, SubjectRow.language, SubjectRow.created_at,
-                SubjectRow.personal, SubjectRow.erased_at, SubjectKeyRow.master_kid, SubjectKeyRow.wrapped,
-                _hold_active(SubjectRow.subject_id).label("on_hold"),
-            )
-            .join(SubjectKeyRow, SubjectKeyRow.subject_id == SubjectRow.subject_id)
-        )
-
     @staticmethod
     def _to_stored(row: Sequence[object]) -> StoredSubject:
         (subject_id, jurisdiction, language, created_at, personal, erased_at,
@@ -96,9 +97,6 @@ class SubjectRepository:
         """Several subjects by id (missing ids are simply absent)."""
         if not subject_ids:
             return {}
-        global _GET_MANY  # noqa: PLW0603 - built on first use, then reused (see _INSERT_SUBJECT)
-        if _GET_MANY is None:
-            _GET_MANY = self._select().where(SubjectRow.subject_id.in_(bindparam("ids", expanding=True)))
         rows = self.conn.execute(_GET_MANY, {"ids": list(subject_ids)})
         stored = (self._to_stored(row) for row in rows)
         return {s.subject_id: s for s in stored}
@@ -107,14 +105,10 @@ class SubjectRepository:
         self, *, jurisdiction: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[StoredSubject]:
         """Subjects in creation order, optionally of one jurisdiction."""
-        query = self._select().order_by(SubjectRow.created_at, SubjectRow.subject_id)
+        query = _SELECT.order_by(SubjectRow.created_at, SubjectRow.subject_id)
         if jurisdiction:
             query = query.where(SubjectRow.jurisdiction == jurisdiction)
         return [self._to_stored(row) for row in self.conn.execute(query.limit(limit).offset(offset))]
-
-    def count(self) -> int:
-        """Number of subjects."""
-        return int(self.conn.execute(select(func.count()).select_from(SubjectRow)).scalar_one())
 
     def find_by_index(self, indexes: Sequence[str]) -> list[str]:
         """Subject ids whose national-ID blind index is one of ``indexes``."""
