@@ -26,6 +26,7 @@ __all__ = [
     "LegalHoldRow",
     "MetaRow",
     "OverrideUseRow",
+    "SubjectAccessRequestRow",
     "SubjectKeyRow",
     "SubjectRow",
 ]
@@ -247,3 +248,22 @@ class OverrideUseRow(Base):
     review_outcome: Mapped[str | None] = mapped_column(String(32))
     reviewed_by: Mapped[str | None] = mapped_column(String(128))
     reviewed_at: Mapped[str | None] = mapped_column(String(_TIME))
+
+
+class SubjectAccessRequestRow(Base):
+    """A subject-access request: when it arrived, when the answer is due by the pack's clock."""
+
+    __tablename__ = "ck_access_requests"
+    request_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("ck_subjects.subject_id"), index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32))
+    received_on: Mapped[str] = mapped_column(String(10))
+    due_on: Mapped[str] = mapped_column(String(10), index=True)
+    extended_to: Mapped[str | None] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    opened_at: Mapped[str] = mapped_column(String(_TIME))
+    opened_by: Mapped[str] = mapped_column(String(128))
+    closed_on: Mapped[str | None] = mapped_column(String(10))
+    closed_by: Mapped[str | None] = mapped_column(String(128))
+    outcome: Mapped[str | None] = mapped_column(String(16))
