@@ -16,9 +16,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from consentkit.consent.model import ConsentGrant, Effect
+from consentkit.consent.model import ConsentGrant, Effect, Grantor, RecipientRef
 from consentkit.consent.state import ConsentState, Status, state_at
 from consentkit.consent.validate import check_vocabulary, grantor_problem, guardian_age
 from consentkit.disclosure.model import (
@@ -32,6 +32,7 @@ from consentkit.disclosure.model import (
     Reason,
     SubjectFacts,
 )
+from consentkit.disclosure.pack_index import PackIndex, pack_index
 from consentkit.errors import InvalidInputError, PermissionDeniedError
 from consentkit.policy.model import Override, Pack
 
@@ -56,6 +57,7 @@ _INACTIVE_REASON = {
     Status.NOT_YET_VALID: Reason.NO_CONSENT,
 }
 _PRECEDENCE = list(Reason)
+_REFUSED_TEXT = _TEXT[Reason.REFUSED]
 
 
 def decide(
@@ -91,7 +93,8 @@ def _with_override(request: DisclosureRequest, categories: tuple[str, ...], pack
     permitted = tuple(c for c in categories if c in override.minimum_categories)
     denied = {c: Denial(Reason.OVERRIDE_MINIMUM, f"{_TEXT[Reason.OVERRIDE_MINIMUM]} ({override.id})")
               for c in categories if c not in override.minimum_categories}
-    obligations = _pack_obligations(pack, "override", request, frozenset(permitted)) if permitted else []
+    obligations = list(pack_index(pack).obligations("override", request.recipient_type, request.purpose, permitted)
+                       ) if permitted else []
     review_by = None
     if permitted:
         obligations += _override_obligations(override, request.at)
@@ -159,60 +162,110 @@ def _override_obligations(override: Override, at: datetime) -> list[ObligationIt
 
 def _with_consents(request: DisclosureRequest, subject: SubjectFacts, categories: tuple[str, ...],
                    consents: Sequence[ConsentHistory], pack: Pack, explain: bool) -> Decision:
+    index = pack_index(pack)
+    rtype, rid, purpose = request.recipient_type, request.recipient_id, request.purpose
+    never = index.never(rtype, purpose)
     trace: list[str] = []
-    never = next((n for n in pack.never_by_consent if n.matches(request.recipient_type, request.purpose)), None)
     if never is not None:
         text = f"{_TEXT[Reason.CONSENT_CANNOT_AUTHORISE]} ({never.cited.citation})"
         if explain:
             trace.append(f"rule {never.id}: {never.cited.citation} -> every category denied")
         denied = {c: Denial(Reason.CONSENT_CANNOT_AUTHORISE, text) for c in categories}
-        return _finish(request, (), denied, (), pack, trace)
-    states = [(h, _state(h, subject, pack, request.at)) for h in consents]
+        return _finish(request, categories, (), denied, (), index, trace)
+    at, birth_date = request.at, subject.birth_date
+    # Only consents naming this recipient can matter, and only their status is needed; the
+    # trace of --explain describes every consent with its full state, so it folds them all.
     if explain:
-        trace += [_describe(h.grant, s) for h, s in states]
-    # The recipient and purpose are the same for every category: match them once per consent.
-    relevant = [(h.grant, s) for h, s in states if request.purpose in h.grant.scope.purposes
-                and h.grant.scope.covers_recipient(request.recipient_type, request.recipient_id)]
-    live = [(g, g.effect is Effect.REFUSE) for g, s in relevant if s is not None and s.status is Status.ACTIVE]
+        trace += [_describe(h.grant, _state(h, birth_date, pack, at)) for h in consents]
+    to_recipient: list[ConsentHistory] = []
+    relevant: list[tuple[ConsentGrant, Status | None]] = []
+    refusing: dict[str, list[str]] = {}  # category -> active refusals covering it, in consent order
+    permitting: dict[str, list[str]] = {}  # category -> active permits covering it, in consent order
+    for history in consents:
+        grant = history.grant
+        scope = grant.scope
+        if not _covers_recipient(scope.recipients, rtype, rid):
+            continue
+        to_recipient.append(history)
+        if purpose not in scope.purposes:
+            continue
+        status = _status(history, birth_date, index, at)
+        relevant.append((grant, status))
+        if status is Status.ACTIVE:
+            found = refusing if grant.effect is Effect.REFUSE else permitting
+            for category in categories:
+                if category in scope.categories:
+                    found.setdefault(category, []).append(grant.consent_id)
     permitted: list[str] = []
     basis: list[str] = []
     reasons: dict[str, Denial] = {}
     for category in categories:
-        refusal = [g.consent_id for g, refuse in live if refuse and category in g.scope.categories]
-        permits = [g.consent_id for g, refuse in live if not refuse and category in g.scope.categories]
+        refusal = refusing.get(category)
         if refusal:
-            reasons[category] = Denial(Reason.REFUSED, _TEXT[Reason.REFUSED], tuple(refusal))
-        elif permits:
+            reasons[category] = Denial(Reason.REFUSED, _REFUSED_TEXT, tuple(refusal))
+            continue
+        permits = permitting.get(category)
+        if permits:
             permitted.append(category)
             basis += [p for p in permits if p not in basis]
         else:
             covering = [(g, s) for g, s in relevant if category in g.scope.categories]
-            reasons[category] = _most_specific(request, states, covering)
-    return _finish(request, tuple(permitted), reasons, tuple(basis), pack, trace)
+            reasons[category] = _most_specific(to_recipient, covering, birth_date, index, at)
+    return _finish(request, categories, tuple(permitted), reasons, tuple(basis), index, trace)
 
 
-def _state(history: ConsentHistory, subject: SubjectFacts, pack: Pack, at: datetime) -> ConsentState | None:
+def _covers_recipient(recipients: Sequence[RecipientRef], recipient_type: str, recipient_id: str | None) -> bool:
+    """``Scope.covers_recipient`` without the generator (this runs once per consent per decision)."""
+    for r in recipients:
+        if r.type == recipient_type and (r.id is None or r.id == recipient_id):
+            return True
+    return False
+
+
+def _state(history: ConsentHistory, birth_date: date | None, pack: Pack, at: datetime) -> ConsentState | None:
     """The consent's state, or ``None`` when its grantor was not valid for the client's age."""
-    if grantor_problem(pack, history.grant, subject.birth_date) is not None:
+    grant = history.grant
+    if grantor_problem(pack, grant, birth_date) is not None:
         return None
-    return state_at(history.grant, history.events, at, birth_date=subject.birth_date,
-                    self_consent_age=guardian_age(pack, history.grant),
+    # state_at reads the self-consent age only for a consent given by someone else.
+    self_consent_age = guardian_age(pack, grant) if grant.grantor is not Grantor.SELF else None
+    return state_at(grant, history.events, at, birth_date=birth_date, self_consent_age=self_consent_age,
                     at_self_consent_age=pack.consent.at_self_consent_age)
 
 
-def _most_specific(request: DisclosureRequest, states: list[tuple[ConsentHistory, ConsentState | None]],
-                   covering: list[tuple[ConsentGrant, ConsentState | None]]) -> Denial:
+def _status(history: ConsentHistory, birth_date: date | None, index: PackIndex, at: datetime) -> Status | None:
+    """``_state(...).status`` (``None``: grantor not valid), without building the state when it is simple.
+
+    A consent the client gave themselves with no events is active inside its period:
+    state_at's fold reduces to two comparisons. Anything else goes through state_at.
+    """
+    grant = history.grant
+    if not index.grantor_valid(grant, birth_date):
+        return None
+    if history.events or grant.grantor is not Grantor.SELF:
+        state = state_at(grant, history.events, at, birth_date=birth_date,
+                         self_consent_age=None if grant.grantor is Grantor.SELF else guardian_age(index.pack, grant),
+                         at_self_consent_age=index.pack.consent.at_self_consent_age)
+        return state.status
+    if at < grant.valid_from:
+        return Status.NOT_YET_VALID
+    if grant.valid_until is not None and at >= grant.valid_until:
+        return Status.EXPIRED
+    return Status.ACTIVE
+
+
+def _most_specific(to_recipient: list[ConsentHistory], covering: list[tuple[ConsentGrant, Status | None]],
+                   birth_date: date | None, index: PackIndex, at: datetime) -> Denial:
     reasons: list[tuple[Reason, str]] = []
-    for grant, state in covering:
+    for grant, status in covering:
         if grant.effect is not Effect.PERMIT:
             continue
-        if state is None:
+        if status is None:
             reasons.append((Reason.GUARDIAN_REQUIRED, grant.consent_id))
-        elif not state.active:
-            reasons.append((_INACTIVE_REASON[state.status], grant.consent_id))
-    if not reasons and any(s is not None and s.active and h.grant.effect is Effect.PERMIT
-                           and h.grant.scope.covers_recipient(request.recipient_type, request.recipient_id)
-                           for h, s in states):
+        elif status is not Status.ACTIVE:
+            reasons.append((_INACTIVE_REASON[status], grant.consent_id))
+    if not reasons and any(h.grant.effect is Effect.PERMIT and _status(h, birth_date, index, at) is Status.ACTIVE
+                           for h in to_recipient):
         reasons.append((Reason.OUT_OF_SCOPE, ""))
     if not reasons:
         return Denial(Reason.NO_CONSENT, _TEXT[Reason.NO_CONSENT])
@@ -231,25 +284,21 @@ def _describe(grant: ConsentGrant, state: ConsentState | None) -> str:
             f"{status}")
 
 
-def _finish(request: DisclosureRequest, permitted: tuple[str, ...], denied: dict[str, Denial],
-            basis: tuple[str, ...], pack: Pack, trace: list[str]) -> Decision:
-    obligations = _pack_obligations(pack, "consent", request, frozenset(permitted)) if permitted else []
+def _finish(request: DisclosureRequest, categories: tuple[str, ...], permitted: tuple[str, ...],
+            denied: dict[str, Denial], basis: tuple[str, ...], index: PackIndex, trace: list[str]) -> Decision:
+    obligations = index.obligations("consent", request.recipient_type, request.purpose, permitted) \
+        if permitted else ()
     return Decision(
-        decision=_kind(permitted, request.categories), request=request, permitted=permitted, denied=denied,
-        basis=Basis("consent" if basis else "none", basis), obligations=tuple(obligations), pack=pack.ref,
-        pack_hash=pack.content_hash, trace=tuple(trace),
+        decision=_kind(permitted, categories), request=request, permitted=permitted, denied=denied,
+        basis=Basis("consent" if basis else "none", basis), obligations=obligations, pack=index.ref,
+        pack_hash=index.pack.content_hash, trace=tuple(trace),
     )
 
 
-def _pack_obligations(pack: Pack, basis: str, request: DisclosureRequest,
-                      categories: frozenset[str]) -> list[ObligationItem]:
-    return [ObligationItem(o.id, o.kind, o.text.get("en", ""), None, o.cited.citation)
-            for o in pack.obligations if o.applies(basis, request.recipient_type, request.purpose, categories)]
-
-
-def _kind(permitted: Sequence[str], requested: Sequence[str]) -> DecisionKind:
+def _kind(permitted: Sequence[str], categories: tuple[str, ...]) -> DecisionKind:
+    """``categories`` are the requested ones without repeats; ``permitted`` is a part of them."""
     if not permitted:
         return DecisionKind.DENY
-    if len(set(permitted)) == len(set(requested)):
+    if len(permitted) == len(categories):
         return DecisionKind.PERMIT
     return DecisionKind.PARTIAL
