@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from consentkit.consent.model import ConsentGrant, Effect, Grantor, RecipientRef
+from consentkit.consent.model import ConsentGrant, Effect, Grantor
 from consentkit.consent.state import ConsentState, Status, state_at
 from consentkit.consent.validate import check_vocabulary, grantor_problem, guardian_age
 from consentkit.disclosure.model import (
@@ -58,6 +58,12 @@ _INACTIVE_REASON = {
 }
 _PRECEDENCE = list(Reason)
 _REFUSED_TEXT = _TEXT[Reason.REFUSED]
+# Enum members as module constants: on Python 3.11 each `Status.ACTIVE` is a ~0.2 µs descriptor
+# lookup through the enum's metaclass, and the hot path below reads a dozen per decision.
+_ACTIVE, _NOT_YET_VALID, _EXPIRED = Status.ACTIVE, Status.NOT_YET_VALID, Status.EXPIRED
+_REFUSE, _PERMIT, _SELF = Effect.REFUSE, Effect.PERMIT, Grantor.SELF
+_REFUSED = Reason.REFUSED
+_DENY, _PERMIT_ALL, _PARTIAL = DecisionKind.DENY, DecisionKind.PERMIT, DecisionKind.PARTIAL
 
 
 def decide(
@@ -163,8 +169,7 @@ def _override_obligations(override: Override, at: datetime) -> list[ObligationIt
 def _with_consents(request: DisclosureRequest, subject: SubjectFacts, categories: tuple[str, ...],
                    consents: Sequence[ConsentHistory], pack: Pack, explain: bool) -> Decision:
     index = pack_index(pack)
-    rtype, rid, purpose = request.recipient_type, request.recipient_id, request.purpose
-    never = index.never(rtype, purpose)
+    never = index.never(request.recipient_type, request.purpose)
     trace: list[str] = []
     if never is not None:
         text = f"{_TEXT[Reason.CONSENT_CANNOT_AUTHORISE]} ({never.cited.citation})"
@@ -177,6 +182,33 @@ def _with_consents(request: DisclosureRequest, subject: SubjectFacts, categories
     # trace of --explain describes every consent with its full state, so it folds them all.
     if explain:
         trace += [_describe(h.grant, _state(h, birth_date, pack, at)) for h in consents]
+    to_recipient, relevant, refusing, permitting = _scan(consents, categories, request, birth_date, index)
+    permitted: list[str] = []
+    basis: list[str] = []
+    reasons: dict[str, Denial] = {}
+    for category in categories:
+        refusal = refusing.get(category)
+        if refusal:
+            reasons[category] = Denial(_REFUSED, _REFUSED_TEXT, tuple(refusal))
+            continue
+        permits = permitting.get(category)
+        if permits:
+            permitted.append(category)
+            for consent_id in permits:
+                if consent_id not in basis:
+                    basis.append(consent_id)
+        else:
+            covering = [(g, s) for g, s in relevant if category in g.scope.categories]
+            reasons[category] = _most_specific(to_recipient, covering, birth_date, index, at)
+    return _finish(request, categories, tuple(permitted), reasons, tuple(basis), index, trace)
+
+
+def _scan(consents: Sequence[ConsentHistory], categories: tuple[str, ...], request: DisclosureRequest,
+          birth_date: date | None, index: PackIndex) -> tuple[list[ConsentHistory], list[tuple[ConsentGrant,
+          Status | None]], dict[str, list[str]], dict[str, list[str]]]:
+    """One pass over the consents: those naming the recipient; of those, the ones for this purpose
+    with their status; and per requested category the active refusals and permits covering it."""
+    rtype, rid, purpose, at = request.recipient_type, request.recipient_id, request.purpose, request.at
     to_recipient: list[ConsentHistory] = []
     relevant: list[tuple[ConsentGrant, Status | None]] = []
     refusing: dict[str, list[str]] = {}  # category -> active refusals covering it, in consent order
@@ -184,42 +216,23 @@ def _with_consents(request: DisclosureRequest, subject: SubjectFacts, categories
     for history in consents:
         grant = history.grant
         scope = grant.scope
-        if not _covers_recipient(scope.recipients, rtype, rid):
+        for ref in scope.recipients:  # Scope.covers_recipient, inlined: this is the hot loop
+            if ref.type == rtype and (ref.id is None or ref.id == rid):
+                break
+        else:
             continue
         to_recipient.append(history)
         if purpose not in scope.purposes:
             continue
         status = _status(history, birth_date, index, at)
         relevant.append((grant, status))
-        if status is Status.ACTIVE:
-            found = refusing if grant.effect is Effect.REFUSE else permitting
+        if status is _ACTIVE:
+            found = refusing if grant.effect is _REFUSE else permitting
+            covered = scope.categories
             for category in categories:
-                if category in scope.categories:
+                if category in covered:
                     found.setdefault(category, []).append(grant.consent_id)
-    permitted: list[str] = []
-    basis: list[str] = []
-    reasons: dict[str, Denial] = {}
-    for category in categories:
-        refusal = refusing.get(category)
-        if refusal:
-            reasons[category] = Denial(Reason.REFUSED, _REFUSED_TEXT, tuple(refusal))
-            continue
-        permits = permitting.get(category)
-        if permits:
-            permitted.append(category)
-            basis += [p for p in permits if p not in basis]
-        else:
-            covering = [(g, s) for g, s in relevant if category in g.scope.categories]
-            reasons[category] = _most_specific(to_recipient, covering, birth_date, index, at)
-    return _finish(request, categories, tuple(permitted), reasons, tuple(basis), index, trace)
-
-
-def _covers_recipient(recipients: Sequence[RecipientRef], recipient_type: str, recipient_id: str | None) -> bool:
-    """``Scope.covers_recipient`` without the generator (this runs once per consent per decision)."""
-    for r in recipients:
-        if r.type == recipient_type and (r.id is None or r.id == recipient_id):
-            return True
-    return False
+    return to_recipient, relevant, refusing, permitting
 
 
 def _state(history: ConsentHistory, birth_date: date | None, pack: Pack, at: datetime) -> ConsentState | None:
@@ -242,29 +255,29 @@ def _status(history: ConsentHistory, birth_date: date | None, index: PackIndex, 
     grant = history.grant
     if not index.grantor_valid(grant, birth_date):
         return None
-    if history.events or grant.grantor is not Grantor.SELF:
+    if history.events or grant.grantor is not _SELF:
         state = state_at(grant, history.events, at, birth_date=birth_date,
-                         self_consent_age=None if grant.grantor is Grantor.SELF else guardian_age(index.pack, grant),
+                         self_consent_age=None if grant.grantor is _SELF else guardian_age(index.pack, grant),
                          at_self_consent_age=index.pack.consent.at_self_consent_age)
         return state.status
     if at < grant.valid_from:
-        return Status.NOT_YET_VALID
+        return _NOT_YET_VALID
     if grant.valid_until is not None and at >= grant.valid_until:
-        return Status.EXPIRED
-    return Status.ACTIVE
+        return _EXPIRED
+    return _ACTIVE
 
 
 def _most_specific(to_recipient: list[ConsentHistory], covering: list[tuple[ConsentGrant, Status | None]],
                    birth_date: date | None, index: PackIndex, at: datetime) -> Denial:
     reasons: list[tuple[Reason, str]] = []
     for grant, status in covering:
-        if grant.effect is not Effect.PERMIT:
+        if grant.effect is not _PERMIT:
             continue
         if status is None:
             reasons.append((Reason.GUARDIAN_REQUIRED, grant.consent_id))
-        elif status is not Status.ACTIVE:
+        elif status is not _ACTIVE:
             reasons.append((_INACTIVE_REASON[status], grant.consent_id))
-    if not reasons and any(h.grant.effect is Effect.PERMIT and _status(h, birth_date, index, at) is Status.ACTIVE
+    if not reasons and any(h.grant.effect is _PERMIT and _status(h, birth_date, index, at) is _ACTIVE
                            for h in to_recipient):
         reasons.append((Reason.OUT_OF_SCOPE, ""))
     if not reasons:
@@ -298,7 +311,7 @@ def _finish(request: DisclosureRequest, categories: tuple[str, ...], permitted: 
 def _kind(permitted: Sequence[str], categories: tuple[str, ...]) -> DecisionKind:
     """``categories`` are the requested ones without repeats; ``permitted`` is a part of them."""
     if not permitted:
-        return DecisionKind.DENY
+        return _DENY
     if len(permitted) == len(categories):
-        return DecisionKind.PERMIT
-    return DecisionKind.PARTIAL
+        return _PERMIT_ALL
+    return _PARTIAL
