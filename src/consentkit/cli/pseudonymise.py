@@ -1,0 +1,117 @@
+"""``consentkit pseudonymise`` (schema-driven CSV/JSONL exports) and ``consentkit reidentify``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+import click
+
+from consentkit.cli._app import App, common_options, pass_app
+
+#: Exit status when k-anonymity refuses an export (an error: nothing was written).
+REFUSED_EXIT = 1
+
+
+class _ProgressBar:
+    """A one-line progress display on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._last = 0.0
+        self._drawn = False
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1 and (total is None or done < total):
+            return
+        self._last = now
+        if total:
+            width = 30
+            filled = min(width, width * done // total)
+            line = f"{phase} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} rows"
+        else:
+            line = f"{phase} {done:,} rows"
+        self.stream.write(f"\r{line}\x1b[K")
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        """End the progress line so later messages start on a line of their own."""
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@click.command()
+@click.argument("source", metavar="IN", type=click.Path(dir_okay=False))
+@click.option("--schema", "schema_path", required=True, type=click.Path(dir_okay=False),
+              help="Export schema (YAML or JSON): one action per input column.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Output file (written atomically; format from its extension, else the input's).")
+@click.option("--format", "fmt", type=click.Choice(("csv", "jsonl")),
+              help="Input format [default: from the extension of IN].")
+@click.option("--k", type=int, help="k-anonymity threshold [default: the schema's k].")
+@click.option("--suppress", is_flag=True, help="Drop the rows of quasi-identifier groups under k.")
+@click.option("--quiet", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
+@common_options
+@pass_app
+def pseudonymise(app: App, source: str, schema_path: str, out: str, fmt: str | None, k: int | None,
+                 suppress: bool, quiet: bool) -> None:
+    """Export IN through a schema: keep, drop, pseudonym, token, generalise or redact per column.
+
+    Quasi-identifiers declared in the schema are checked for k-anonymity before anything
+    is written: groups under k refuse the export (exit 1) unless --suppress drops them.
+    Every export is audited (domains, schema hash, rows, k reached); nothing is written
+    when a row is malformed.
+    """
+    bar = _ProgressBar(sys.stderr) if not quiet and sys.stderr.isatty() else None
+    try:
+        result = app.kit().pseudonymise(source, schema=schema_path, out=out, fmt=fmt, k=k, suppress=suppress,
+                                        progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    data = result.to_json()
+    if result.written:
+        lines = [f"wrote {result.rows_written:,} rows to {result.out} ({result.format}; audit entry {result.audit_id})"]
+        if result.k is not None:
+            lines.append(f"k-anonymity: k reached {result.k_reached} (required {result.k}) over "
+                         + ", ".join(data["quasi_identifiers"]))
+        if result.suppressed:
+            lines.append(f"suppressed {result.suppressed:,} rows in {data['groups_under_k']} groups under k")
+        app.emit(data, human="\n".join(lines))
+        return
+    app.emit(data, human=_refusal(data))
+    click.echo(f"consentkit: error: k-anonymity not reached: {data['groups_under_k']} groups "
+               f"({data['rows_under_k']} rows) have fewer than {data['k']} rows; generalise further or use "
+               "--suppress; nothing was written", err=True)
+    click.get_current_context().exit(REFUSED_EXIT)
+
+
+def _refusal(data: dict[str, Any]) -> str:
+    groups: list[dict[str, Any]] = data["small_groups"]
+    lines = [f"NOT WRITTEN: groups under k={data['k']} over {', '.join(data['quasi_identifiers'])}"]
+    lines += [f"  {group['rows']} rows: " + ", ".join(f"{key}={value}" for key, value in group["values"].items())
+              for group in groups]
+    if data["groups_under_k"] != len(groups):
+        lines.append(f"  ... {data['groups_under_k']} groups in all")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("token")
+@click.option("--reason", help="Why the value must be re-identified (required; audited as a keyed hash).")
+@click.option("--domain", help="Pseudonymisation domain of the token [default: try the domains of past exports].")
+@common_options
+@pass_app
+def reidentify(app: App, token: str, reason: str | None, domain: str | None) -> None:
+    """Reveal the value behind a token (supervisor, DPO, admin); every attempt is audited."""
+    from consentkit.errors import InvalidInputError
+
+    if not reason or not reason.strip():
+        raise InvalidInputError("--reason: say why the value must be re-identified (required; it is audited)")
+    revealed = app.kit().reidentify(token, reason=reason, domain=domain)
+    app.emit({"kind": revealed.kind, "value": revealed.value, "domain": revealed.domain,
+              "audit_id": revealed.audit_id}, human=revealed.value)
