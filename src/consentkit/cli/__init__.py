@@ -9,6 +9,7 @@ from consentkit.cli.actor import actor
 from consentkit.cli.audit import audit
 from consentkit.cli.check import check
 from consentkit.cli.consent import consent
+from consentkit.cli.demo import demo
 from consentkit.cli.disclosure import disclosure
 from consentkit.cli.keys import keys
 from consentkit.cli.override import override
@@ -38,7 +39,7 @@ def cli(ctx: click.Context, db: str | None, keys: str | None, actor: str | None,
     ctx.obj = App(db=db, keys=keys, actor=actor, as_json=as_json)
 
 
-for _command in (init, subject, consent, check, policy, override, disclosure, audit, actor, keys):
+for _command in (init, demo, subject, consent, check, policy, override, disclosure, audit, actor, keys):
     cli.add_command(_command)
 
 

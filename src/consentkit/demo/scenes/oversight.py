@@ -1,0 +1,110 @@
+"""Friday: the DPO's review of overrides, an erasure (and one refused by a legal hold), the
+audit verification, and a tampering attempt on a copy of the database that verify catches."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+
+from consentkit.demo.scenes.steps import supervisor
+from consentkit.demo.stage import SceneResult, Stage
+from consentkit.errors import OperationRefusedError
+from consentkit.kit import ConsentKit
+
+__all__ = ["DPO", "audit_verified", "erasure", "override_review", "tampering_caught"]
+
+DPO = "dpo.anna"
+
+
+def override_review(stage: Stage) -> SceneResult:
+    """The DPO closes the review of the break-glass use; the other overrides stay in the queue."""
+    stage.at(4, "09:00")
+    kit = stage.as_(DPO)
+    pending = kit.override_uses(pending_only=True)
+    target = str(stage.facts["break_glass_disclosure"])
+    details = kit.override_details(next(u for u in pending if u.disclosure_id == target))
+    kit.review_override(target, outcome="justified", subject_informed=True)
+    left = kit.override_uses(pending_only=True)
+    return SceneResult(
+        f"DPO · {len(pending)} override uses this week; the break-glass one reviewed: justified, Dmitry "
+        f"informed; {len(left)} still in the review queue",
+        details=[f"pending before: {', '.join(sorted(u.override_id for u in pending))}",
+                 f"read the sealed justification of the break-glass use ({len(details['justification'] or '')} "
+                 "characters; reading it is itself audited)",
+                 f"still pending: {', '.join(sorted(u.override_id for u in left)) or 'none'}"],
+        data={"pending_before": len(pending), "pending_after": len(left), "reviewed": target})
+
+
+def erasure(stage: Stage) -> SceneResult:
+    """Erlan asks to be erased: done by destroying his key. Timur's file is on hold: refused."""
+    stage.at(4, "10:00")
+    kit = stage.as_(supervisor("almaty"))
+    erased = kit.erase_subject(stage.subjects["erlan"], ground="request")
+    try:
+        kit.erase_subject(stage.subjects["timur"], ground="request")
+        held = "erased (the hold did not stop it)"
+    except OperationRefusedError as error:
+        held = f"refused: {error}"
+    readable = "unreadable" if erased.personal is None else "STILL READABLE"
+    return SceneResult(
+        f"Almaty · Erlan asks to be erased: his data key destroyed, personal fields now {readable}; "
+        f"erasing Timur {held.partition(':')[0]} (legal hold)",
+        details=[f"Erlan erased at {erased.erased_at.isoformat() if erased.erased_at else '?'}; his audit "
+                 "entries keep verifying (they hashed ciphertext)", f"Timur: {held}"],
+        data={"erased": stage.subjects["erlan"], "personal_readable": erased.personal is not None,
+              "hold": held})
+
+
+def audit_verified(stage: Stage) -> SceneResult:
+    """Sign a checkpoint, export the trail for offline checking, and verify it."""
+    stage.at(4, "16:00")
+    kit = stage.as_(DPO)
+    checkpoint = kit.checkpoint()
+    folder = stage.folder("audit")
+    note = folder / "checkpoint.txt"
+    note.write_text(checkpoint.note, encoding="utf-8")
+    stage.wrote(note, "signed checkpoint (keep it outside the database)", "Audit trail")
+    keys = folder / "verifier-keys.txt"
+    keys.write_text("\n".join(kit.public_keys()) + "\n", encoding="utf-8")
+    stage.wrote(keys, "public verifier keys", "Audit trail")
+    export = folder / "audit-export.jsonl"
+    count = kit.export_audit(export)
+    stage.wrote(export, f"audit export ({count} entries, verifiable offline)", "Audit trail")
+    result = kit.verify_audit(trusted_note=checkpoint.note)
+    stage.facts["verified_size"] = result.size
+    verdict = "intact" if result.ok else f"DAMAGED: {result.damage.message if result.damage else ''}"
+    return SceneResult(
+        f"Audit · trail verified: {verdict}; {result.size} entries, Merkle root {result.root[:16]}…, "
+        f"{result.checkpoints} signed checkpoints, {result.erased_subjects} erased subject(s)",
+        details=[f"root {result.root}", f"checkpoints: {result.checkpoints}; erased subjects: "
+                 f"{result.erased_subjects} ({result.erased_events} sealed events now unreadable, as they should be)",
+                 *result.notes],
+        data={"ok": result.ok, "size": result.size, "root": result.root, "checkpoints": result.checkpoints})
+
+
+def tampering_caught(stage: Stage) -> SceneResult:
+    """Someone turns the Athens police refusal into a permit in a copy of the database."""
+    stage.at(4, "16:10")
+    seq = int(stage.facts["refused_audit_id"])
+    folder = stage.folder("tampered")
+    copy = folder / "consentkit-tampered.db"
+    with closing(sqlite3.connect(stage.root / "consentkit.db")) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    with closing(sqlite3.connect(copy)) as db, db:
+        # The attack: rewrite history so the refused police request reads as permitted.
+        db.execute("UPDATE ck_audit_events SET outcome = 'permit' WHERE seq = ?", (seq,))
+    stage.wrote(copy, "the tampered COPY of the database (verify it: exit 4)", "Tampering attempt")
+    tampered = ConsentKit.open(f"sqlite:///{copy}", stage.keys_dir, actor=DPO, clock=stage.clock)
+    try:
+        result = tampered.verify_audit()
+    finally:
+        tampered.close()
+    damage = result.damage
+    found = f"{damage.kind} at entry {damage.seq}: {damage.message}" if damage else "NOT DETECTED"
+    return SceneResult(
+        f"Tampering · entry {seq} (the refused police request) changed to 'permit' in a copy; "
+        f"verify on the copy → {found.partition(':')[0]}",
+        details=[f"verify on the tampered copy: {found}",
+                 "the demo database itself is untouched and still verifies"],
+        data={"edited_seq": seq, "detected": damage is not None, "kind": damage.kind if damage else None,
+              "seq": damage.seq if damage else None, "message": damage.message if damage else None})

@@ -1,0 +1,67 @@
+"""The small steps the scenes are made of: register a client, issue a receipt, word a decision."""
+
+from __future__ import annotations
+
+import hashlib
+
+from consentkit.demo.cast import CLIENTS, SERVICES, STAFF, birth_date
+from consentkit.demo.stage import Stage
+from consentkit.disclosure.model import Decision
+from consentkit.kit import ConsentKit
+
+__all__ = ["caseworker", "evidence_of", "first_name", "issue_receipt", "register", "supervisor", "verdict"]
+
+
+def _staff(service: str, role: str) -> str:
+    return next(s.actor for s in STAFF if s.service == service and role in s.roles)
+
+
+def caseworker(service: str) -> str:
+    """The actor id of the service's caseworker."""
+    return _staff(service, "caseworker")
+
+
+def supervisor(service: str) -> str:
+    """The actor id of the service's (first) supervisor."""
+    return _staff(service, "supervisor")
+
+
+def first_name(key: str) -> str:
+    """How the narrative calls a client: the first name in Latin letters, never the full name."""
+    return key.capitalize()
+
+
+def register(stage: Stage, key: str) -> str:
+    """Register a client as their service's caseworker; returns the subject id."""
+    client = CLIENTS[key]
+    service = SERVICES[client.service]
+    kit = stage.as_(caseworker(client.service))
+    record = kit.add_subject(
+        jurisdiction=service.jurisdiction, name=client.name, birth_date=birth_date(client, stage.monday.date()),
+        national_id=client.national_id, language=client.language, other_names=client.aliases)
+    stage.subjects[key] = record.subject_id
+    return record.subject_id
+
+
+def evidence_of(what: str) -> str:
+    """SHA-256 standing for the scan of a signed paper form (the demo has no scanner)."""
+    return hashlib.sha256(f"consentkit demo: scanned signed form: {what}".encode()).hexdigest()
+
+
+def issue_receipt(stage: Stage, kit: ConsentKit, consent_key: str, label: str) -> str:
+    """Issue the signed receipt of a consent into ``receipts/<consent_key>/``; returns the token."""
+    folder = stage.folder("receipts", consent_key)
+    receipt = kit.consent_receipt(stage.consents[consent_key], out_dir=folder)
+    for path in receipt.files:
+        stage.wrote(path, f"{label} ({path.suffix[1:]})", "Consent receipts (signed, in the client's language)")
+    return receipt.token
+
+
+def verdict(decision: Decision) -> str:
+    """A decision in a few words: ``PARTIAL identity, health; denied contact (override-minimum)``."""
+    text = decision.decision.value.upper()
+    if decision.permitted:
+        text += " " + ", ".join(decision.permitted)
+    if decision.denied:
+        text += "; denied " + ", ".join(f"{c} ({d.reason.value})" for c, d in decision.denied.items())
+    return text
