@@ -1,0 +1,170 @@
+"""Phone numbers: the regions GR, SE, RU, KZ, GB and US, international and local formats.
+
+A cheap regular expression finds digit chunks shaped like phone numbers (``+30 691 234 5678``,
+``8 (8162) 74-59-57``, ``070-123 45 67``, ``6946836732``); only those chunks reach
+libphonenumber, and only through its validity check on a number built from the digits
+(parsing formatted text costs three times as much). presidio's ``PhoneRecognizer`` instead
+runs ``PhoneNumberMatcher`` over the whole text once per region, about 1.5 ms a note
+(``pii-and-identifiers.md`` §4.2).
+
+libphonenumber accepts far too much on its own: a random 10-digit case number is a valid
+US, Greek or Russian number more often than not, and so is almost every personnummer and
+AMKA (measured on the sample data). A chunk is therefore scored by how it is written and
+where:
+
+* international (``+``, or ``00`` with separators after it) and valid: 0.75; international and of a possible length: 0.5;
+* valid in a home region of the note's language (el GR, sv SE, ru RU, kk KZ, en GB/US)
+  written with its trunk prefix or a bracketed area code: 0.6; in Greece, which has no
+  trunk prefix: 0.5; without the trunk prefix: 0.35;
+* valid only in another of the six regions: 0.25 (0.35 with trunk prefix or brackets);
+
+then :func:`._context.adjustment` adds the words in front (``тел.`` +0.35, ``Ärendenummer``
+-0.35). Regions that cannot reach the threshold are not tried at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import phonenumbers
+from phonenumbers import PhoneMetadata, PhoneNumber
+
+from consentkit.pseudonym._context import PHONE, context_at
+from consentkit.pseudonym._recognizers import Candidate
+
+__all__ = ["HOME_REGIONS", "REGIONS", "e164", "phone_candidates"]
+
+REGIONS = ("GR", "SE", "RU", "KZ", "GB", "US")
+HOME_REGIONS: dict[str, tuple[str, ...]] = {
+    "el": ("GR",), "sv": ("SE",), "ru": ("RU",), "kk": ("KZ",), "en": ("GB", "US"),
+}
+
+_SEP = r"[ \t\u00a0\u2009\u202f\-\u2010\u2011\u2012\u2013\u2212()]"
+# Not glued to a word, another number, a slash or a decimal separator on either side, so
+# case numbers (1895/55979), amounts (13 472,88) and dates (05.12.2026) never form a chunk.
+_CHUNK = re.compile(
+    rf"(?<![\w+/])(?<!\d[.,])(?:\+[ \u00a0]?|\()?\d(?:{_SEP}{{0,3}}\d)*(?!\d|[/.,]\d|[^\W\d_])"
+)
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4}")
+_NON_DIGIT = re.compile(r"\D")
+_MIN_DIGITS, _MAX_DIGITS = 7, 15
+
+_INTERNATIONAL_VALID, _INTERNATIONAL_POSSIBLE = 0.75, 0.5
+_HOME_SHAPED, _HOME_NO_TRUNK, _HOME_BARE = 0.6, 0.5, 0.35
+_FOREIGN, _FOREIGN_SHAPED = 0.25, 0.35
+
+
+def _region_facts(region: str) -> tuple[int, str]:
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.country_code is None:  # pragma: no cover - shipped metadata
+        raise RuntimeError(f"phonenumbers has no metadata for {region}")
+    return metadata.country_code, metadata.national_prefix or ""
+
+
+_FACTS = {region: _region_facts(region) for region in REGIONS}
+_COUNTRY_CODES = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
+def _international(digits: str) -> PhoneNumber | None:
+    for length in (1, 2, 3):
+        code = int(digits[:length])
+        if code in _COUNTRY_CODES and len(digits) > length:
+            return PhoneNumber(country_code=code, national_number=int(digits[length:]))
+    return None
+
+
+def _national(digits: str, region: str) -> tuple[PhoneNumber, bool] | None:
+    """The number ``digits`` dialled inside ``region``, and whether the trunk prefix was written."""
+    code, trunk = _FACTS[region]
+    with_trunk = bool(trunk) and digits.startswith(trunk)
+    national = digits[len(trunk):] if with_trunk else digits
+    if not national or national[0] == "0":
+        return None
+    number = PhoneNumber(country_code=code, national_number=int(national))
+    return (number, with_trunk) if phonenumbers.is_valid_number_for_region(number, region) else None
+
+
+def _score_national(digits: str, bracketed: bool, lang: str, floor: float) -> float | None:
+    """Best base score of a national-format chunk, trying only regions that can reach ``floor``."""
+    home = HOME_REGIONS[lang]
+    if _HOME_SHAPED >= floor:
+        for region in home:
+            found = _national(digits, region)
+            if found is not None:
+                number_shaped = found[1] or bracketed
+                if number_shaped:
+                    return _HOME_SHAPED
+                return _HOME_BARE if _FACTS[region][1] else _HOME_NO_TRUNK
+    if _FOREIGN_SHAPED >= floor:
+        for region in REGIONS:
+            if region in home:
+                continue
+            found = _national(digits, region)
+            if found is not None:
+                return _FOREIGN_SHAPED if (found[1] or bracketed) else _FOREIGN
+    return None
+
+
+def phone_candidates(
+    text: str, lang: str, threshold: float, settled: Mapping[tuple[int, int], float] | None = None
+) -> list[Candidate]:
+    """Phone-number readings of the chunks in ``text`` that reach ``threshold``.
+
+    ``settled`` maps spans to the best identifier score found on exactly that span: a chunk
+    whose best possible phone score does not exceed it cannot win the overlap resolution
+    (anything that beats the identifier there beats the phone too), so it is not parsed.
+    """
+    found = []
+    for match in _CHUNK.finditer(text):
+        chunk = match.group()
+        digits = _NON_DIGIT.sub("", chunk)
+        if not _MIN_DIGITS <= len(digits) <= _MAX_DIGITS or _DATE.fullmatch(chunk):
+            continue
+        start, end = match.start(), match.end()
+        context = context_at(text, start, end).adjustment(PHONE)
+        floor = threshold - context
+        international = chunk[0] == "+" or (digits.startswith("00") and _NON_DIGIT.search(chunk) is not None)
+        best = _INTERNATIONAL_VALID if international else _HOME_SHAPED
+        if best < floor or (settled and settled.get((start, end), -1.0) >= best + context):
+            continue
+        base: float | None
+        if international:
+            base = _international_score(digits if chunk[0] == "+" else digits[2:])
+        else:
+            base = _score_national(digits, "(" in chunk, lang, floor)
+        if base is not None and base >= floor:
+            found.append(Candidate(PHONE, start, end, round(min(1.0, base + context), 2)))
+    return found
+
+
+def _international_score(digits: str) -> float | None:
+    number = _international(digits)
+    if number is None:
+        return None
+    if phonenumbers.is_valid_number(number):
+        return _INTERNATIONAL_VALID
+    return _INTERNATIONAL_POSSIBLE if phonenumbers.is_possible_number(number) else None
+
+
+def e164(text: str, lang: str) -> str | None:
+    """``+CCNNN…`` for a phone number as written in a note of ``lang``, or ``None``.
+
+    Used to give every written form of one number the same pseudonym.
+    """
+    digits = _NON_DIGIT.sub("", text)
+    if not digits:
+        return None
+    number: PhoneNumber | None
+    if text.lstrip().startswith("+") or digits.startswith("00"):
+        number = _international(digits.removeprefix("00") if not text.lstrip().startswith("+") else digits)
+    else:
+        number = None
+        for region in (*HOME_REGIONS.get(lang, ()), *REGIONS):
+            found = _national(digits, region)
+            if found is not None:
+                number = found[0]
+                break
+    if number is None:
+        return None
+    return f"+{number.country_code}{number.national_number}"

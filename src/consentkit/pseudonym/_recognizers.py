@@ -1,0 +1,234 @@
+"""Candidate finders for national identifiers, e-mail addresses and IBANs.
+
+Each finder takes the whole text and returns scored :class:`Candidate` readings; the
+detector keeps those at or above its threshold and resolves overlaps. The same finders
+back both detector engines: the fast one calls them directly, the presidio one wraps each
+kind in an ``EntityRecognizer`` (``detect_presidio.py``), so both see the same candidates.
+
+Identifiers: every run of digits joined by single separators (spaces, no-break spaces,
+hyphens and dashes, ``+``) is split into its digit groups, and every stretch of whole
+groups whose length fits a kind (9: AFM; 10: personnummer, INN, passport; 11: AMKA,
+SNILS; 12: personnummer, INN, IIN; 16: OMS) is checked with
+:func:`consentkit.pseudonym.identifiers.is_valid`. A reading starts from a base score that
+reflects how rarely a random string passes its check (``pii-and-identifiers.md`` §4.4: AFM
+10 %, INN-10 10 %, SNILS 1.1 %, INN-12 0.98 %, personnummer 0.72 %, AMKA 0.36 %, IIN
+0.21 %) and how telling its written form is (``850709-2388``, ``112-233-445 95``,
+``EL 094259216``), then :mod:`._context` adds the words around it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from consentkit.pseudonym import identifiers
+from consentkit.pseudonym._context import Context, context_at, language_prior
+
+__all__ = [
+    "EMAIL",
+    "IBAN",
+    "ID_KINDS",
+    "Candidate",
+    "email_candidates",
+    "iban_candidates",
+    "id_candidates",
+    "scored",
+]
+
+EMAIL = "EMAIL_ADDRESS"
+IBAN = "IBAN_CODE"
+ID_KINDS = identifiers.KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One reading of ``text[start:end]`` as ``type``, with its score in [0, 1]."""
+
+    type: str
+    start: int
+    end: int
+    score: float
+
+
+def scored(kind: str, start: int, end: int, base: float, context: Context, lang: str) -> Candidate:
+    """A candidate whose score is ``base`` plus context and language prior, clipped to [0, 1]."""
+    score = base + context.adjustment(kind) + language_prior(kind, lang)
+    return Candidate(kind, start, end, round(min(1.0, max(0.0, score)), 2))
+
+
+# --- national identifiers ------------------------------------------------------------------
+
+_SEP = r"(?:[ \u00a0\u2009\u202f]{1,2}|[-\u2010\u2011\u2012\u2013\u2212+])"
+_RUN = re.compile(rf"(?<!\d)\d(?:{_SEP}?\d)*")
+_GROUP = re.compile(r"\d+")
+_NON_DIGIT = re.compile(r"\D")
+# "4506 № 123456", "серия 4506 номер 123456": a passport's series and number with a word between.
+_PASSPORT_SPLIT = re.compile(
+    r"(?<!\d)(\d{2}[ \u00a0]?\d{2})[ \u00a0]*(?:№|N|No\.?|номер)[ \u00a0]*(\d{6})(?!\d)", re.IGNORECASE
+)
+_AFM_PREFIX = re.compile(r"(?<![^\W\d_])(?:EL|GR)[ \u00a0-]?$", re.IGNORECASE)
+_SNILS_PRINTED = re.compile(r"\d{3}-\d{3}-\d{3}[ \u00a0-]\d{2}")
+_PNR_SIGNED = re.compile(r"(?:\d{2})?\d{6}[-\u2010\u2011\u2012\u2013\u2212+]\d{4}")
+_PASSPORT_PRINTED = re.compile(r"\d{2}[ \u00a0]\d{2}[ \u00a0]\d{6}|\d{4}[ \u00a0]\d{6}")
+
+_KINDS_BY_LENGTH: dict[int, tuple[str, ...]] = {
+    8: ("GR_AFM",),  # legacy AFM without its leading 0: only with a label
+    9: ("GR_AFM",),
+    10: ("SE_PERSONNUMMER", "RU_INN", "RU_PASSPORT"),
+    11: ("GR_AMKA", "RU_SNILS"),
+    12: ("SE_PERSONNUMMER", "RU_INN", "KZ_IIN"),
+    16: ("RU_OMS",),
+}
+_MAX_DIGITS = 16
+
+
+def _base(kind: str, written: str, digits: int) -> float:
+    """Score of a valid reading before context: rarer by chance and more telling form score higher."""
+    if kind == "GR_AMKA" or kind == "KZ_IIN":
+        return 0.65
+    if kind == "SE_PERSONNUMMER":
+        if _PNR_SIGNED.fullmatch(written):
+            return 0.85
+        return 0.7 if digits == 12 else 0.6
+    if kind == "RU_SNILS":
+        return 0.85 if _SNILS_PRINTED.fullmatch(written) else 0.4
+    if kind == "RU_INN":
+        return 0.4 if digits == 12 else 0.3
+    if kind == "GR_AFM":
+        return 0.3 if digits == 9 else 0.05
+    if kind == "RU_OMS":
+        return 0.55
+    # RU_PASSPORT: no check digit; the printed groupings are a weak hint, a label decides.
+    return 0.15 if _PASSPORT_PRINTED.fullmatch(written) else 0.05
+
+
+def _month_day(month: str, day: str) -> bool:
+    return "01" <= month <= "12" and ("01" <= day <= "31" or "61" <= day <= "91")
+
+
+def _plausible(kind: str, digits: str) -> bool:
+    """A cheap test of the date part before the full check: most random strings fail here."""
+    if kind == "GR_AMKA":  # DDMMYY
+        return "01" <= digits[2:4] <= "12" and "01" <= digits[0:2] <= "31"
+    if kind == "SE_PERSONNUMMER":  # (YY)YYMMDD, day + 60 for samordningsnummer
+        offset = len(digits) - 10
+        return _month_day(digits[offset + 2 : offset + 4], digits[offset + 4 : offset + 6])
+    if kind == "KZ_IIN":  # YYMMDD, then the century digit
+        return "01" <= digits[2:4] <= "12" and "01" <= digits[4:6] <= "31" and digits[6] in "123456"
+    return True
+
+
+def _stretches(text: str, match: re.Match[str]) -> list[tuple[int, int, int]]:
+    """``(start, end, digits)`` of every stretch of whole digit groups of an identifier length."""
+    groups = [(g.start() + match.start(), g.end() + match.start(), len(g.group()))
+              for g in _GROUP.finditer(match.group())]
+    found = []
+    for first in range(len(groups)):
+        digits = 0
+        for last in range(first, len(groups)):
+            digits += groups[last][2]
+            if digits > _MAX_DIGITS:
+                break
+            if digits in _KINDS_BY_LENGTH:
+                found.append((groups[first][0], groups[last][1], digits))
+    return found
+
+
+def id_candidates(text: str, kinds: frozenset[str], lang: str, today: date) -> list[Candidate]:
+    """Valid readings of the digit runs in ``text`` as identifiers of ``kinds``.
+
+    Of two valid readings of one kind where one lies inside the other, only the longer is
+    kept (``7707083893 24`` is one 12-digit INN, not also a 10-digit one).
+    """
+    found: list[Candidate] = []
+    for run in _RUN.finditer(text):
+        for start, end, digits in _stretches(text, run):
+            written = text[start:end]
+            compact = _NON_DIGIT.sub("", written)
+            context: Context | None = None
+            for kind in _KINDS_BY_LENGTH[digits]:
+                if kind not in kinds or not _plausible(kind, compact):
+                    continue
+                begin, base = start, _base(kind, written, digits)
+                if kind == "GR_AFM":
+                    prefix = _AFM_PREFIX.search(text, max(0, start - 3), start)
+                    if prefix is not None:
+                        begin, base = prefix.start(), 0.85
+                if identifiers.is_valid(kind, text[begin:end], today=today):
+                    context = context or context_at(text, start, end)
+                    found.append(scored(kind, begin, end, base, context, lang))
+    if "RU_PASSPORT" in kinds:
+        for match in _PASSPORT_SPLIT.finditer(text):
+            context = context_at(text, match.start(), match.end())
+            found.append(scored("RU_PASSPORT", match.start(), match.end(), 0.5, context, lang))
+    return _longest_per_kind(found)
+
+
+def _longest_per_kind(found: list[Candidate]) -> list[Candidate]:
+    kept: list[Candidate] = []
+    for candidate in sorted(found, key=lambda c: c.start - c.end):
+        inside = any(k.type == candidate.type and k.start <= candidate.start and candidate.end <= k.end
+                     for k in kept)
+        if not inside:
+            kept.append(candidate)
+    return kept
+
+
+# --- e-mail addresses -------------------------------------------------------------------------
+
+# Local part, then labels of letters/digits/hyphens, then a top-level domain of letters only.
+# No tldextract: the public-suffix list is a network fetch (presidio#1205), and the shape
+# alone separates addresses from other text well enough to redact them.
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[\w%+-](?:[\w.%+-]*[\w%+-])?@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,63}(?![\w-])"
+)
+
+
+def email_candidates(text: str) -> list[Candidate]:
+    """E-mail addresses in ``text`` (score 1.0)."""
+    if "@" not in text:
+        return []
+    return [Candidate(EMAIL, m.start(), m.end(), 1.0) for m in _EMAIL.finditer(text)]
+
+
+# --- IBANs --------------------------------------------------------------------------------------
+
+# Lengths from the SWIFT IBAN registry (ISO 13616); a country code not listed is no IBAN.
+_IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22,
+    "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25,
+    "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25,
+    "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+_IBAN = re.compile(r"(?<![\w])([A-Z]{2})\d{2}(?:[ \u00a0]?[A-Z0-9]){11,30}", re.IGNORECASE)
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+def _iban_ok(compact: str) -> bool:
+    """ISO 7064 MOD 97-10: the rearranged number, letters as 10..35, leaves 1."""
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def iban_candidates(text: str) -> list[Candidate]:
+    """IBANs in ``text``, cut to their country's registered length and checked mod 97 (score 1.0)."""
+    found = []
+    for match in _IBAN.finditer(text):
+        length = _IBAN_LENGTHS.get(match.group(1).upper())
+        if length is None:
+            continue
+        positions = [m.start() for m in _ALNUM.finditer(match.group())]
+        if len(positions) < length:
+            continue
+        end = match.start() + positions[length - 1] + 1
+        if end < len(text) and text[end].isalnum():
+            continue  # the registered length ends inside a word: not this IBAN
+        compact = "".join(ch for ch in text[match.start():end] if ch.isalnum()).upper()
+        if _iban_ok(compact):
+            found.append(Candidate(IBAN, match.start(), end, 1.0))
+    return found
