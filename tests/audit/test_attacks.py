@@ -54,6 +54,9 @@ def _tamper(db_url: str, *statements: str, params: dict[str, object] | None = No
 def _damage(kit: ConsentKit, trusted: str | None = None) -> tuple[str, int | None]:
     result = kit.verify_audit(trusted_note=trusted)
     assert result.damage is not None, "tampering was not detected"
+    # --deep re-encodes every field instead of reading the database's own entry: same verdict.
+    deep = kit.verify_audit(trusted_note=trusted, deep=True)
+    assert deep.damage == result.damage
     return result.damage.kind, result.damage.seq
 
 

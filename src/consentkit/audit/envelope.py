@@ -20,7 +20,9 @@ characters, so the encoding is unambiguous. The entry hash is the RFC 9162 leaf 
 ``SHA-256(0x00 || entry)``; the same value links the chain (each entry names its
 predecessor's hash) and is the leaf of the Merkle tree. Personal details are encrypted
 *before* hashing, so destroying a subject's key erases them without breaking the chain.
-Verification re-encodes the stored columns, so editing any column is detected.
+The database stores this encoding (minus the first two lines) as a generated column computed
+from the fields (``storage.entry_sql``), so editing any field changes what is hashed;
+``audit verify --deep`` re-encodes the fields in Python instead.
 """
 
 from __future__ import annotations

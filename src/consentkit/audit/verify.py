@@ -20,9 +20,8 @@ __all__ = ["ChainReport", "Damage", "EncodedRow", "RawRow", "TrustedRoot", "scan
 #: A stored row in column order: seq, ts, actor, action, subject, object, outcome,
 #: details, sealed, prev_hash, entry_hash.
 RawRow = tuple[int, str, str, str, str | None, str | None, str, str, str | None, bytes, bytes]
-#: seq, the entry's bytes after its first two lines (format and origin), the stored entry
-#: hash, and whether it holds sealed details.
-EncodedRow = tuple[int, bytes, bytes, bool]
+#: seq, the entry's bytes after its first two lines (format and origin), the stored entry hash.
+EncodedRow = tuple[int, bytes, bytes]
 
 _RECENT = 64  # how far back a chain link may point and still be recognised
 
@@ -93,20 +92,25 @@ def _row_damage(origin: str, row: RawRow, expected: int, prev: bytes,
 def scan_chain(origin: str, rows: Iterable[RawRow], trusted: Sequence[TrustedRoot] = ()) -> ChainReport:
     """Verify raw ``rows`` (in seq order, e.g. from an export) against each trusted root."""
     current: list[RawRow] = []
+    sealed = 0
 
     def encoded() -> Iterator[EncodedRow]:
+        nonlocal sealed
         for row in rows:
             current[:] = [row]
             tail = "\n".join((str(row[0]), row[1], row[2], row[3], row[4] or "", row[5] or "", row[6], row[7],
                               row[8] or "", row[9].hex()))
-            yield row[0], tail.encode("utf-8"), row[10], row[8] is not None
+            sealed += row[8] is not None
+            yield row[0], tail.encode("utf-8"), row[10]
 
-    return scan_encoded(origin, encoded(), trusted, lambda _seq: current[0] if current else None)
+    report = scan_encoded(origin, encoded(), trusted, lambda _seq: current[0] if current else None)
+    report.sealed_events = sealed
+    return report
 
 
 def scan_encoded(origin: str, rows: Iterable[EncodedRow], trusted: Sequence[TrustedRoot],
                  raw: Callable[[int], RawRow | None]) -> ChainReport:
-    """Verify entries given as ``(seq, entry bytes after the first two lines, hash, sealed?)``.
+    """Verify entries given as ``(seq, entry bytes after the first two lines, hash)``.
 
     ``raw(seq)`` returns the stored columns of a row that failed the fast checks, so its
     damage can be named (changed, inserted, reordered, deleted).
@@ -122,7 +126,7 @@ def scan_encoded(origin: str, rows: Iterable[EncodedRow], trusted: Sequence[Trus
     recent: list[bytes] = [b""] * _RECENT  # the last _RECENT entry hashes, at seq % _RECENT
     prev, prev_hex, expected = GENESIS_HASH, GENESIS_HASH.hex().encode(), 0
     last_good: TrustedRoot | None = None
-    for seq, tail, stored, sealed in rows:
+    for seq, tail, stored in rows:
         if expected == next_check:
             last_good, next_check = _check_due(report, pending, expected, peaks, last_good)
             if report.damage:
@@ -146,8 +150,6 @@ def scan_encoded(origin: str, rows: Iterable[EncodedRow], trusted: Sequence[Trus
             digest = state.digest()
             carry >>= 1
         peaks.append(digest)
-        if sealed:
-            report.sealed_events += 1
         expected += 1
     if expected == next_check:
         last_good, next_check = _check_due(report, pending, expected, peaks, last_good)

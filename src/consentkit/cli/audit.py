@@ -29,9 +29,13 @@ def audit() -> None:
               help="A checkpoint you kept from an earlier `audit checkpoint --out`: prove the log extends it.")
 @click.option("--public-key", "public_keys", multiple=True,
               help="Verifier key (name+id+key) or a signing-*.pub file; repeatable. For FILE.")
+@click.option("--deep", is_flag=True,
+              help="Re-encode every stored field instead of reading the entry the database computes "
+                   "(also catches edits made to the database file behind the database's back; slower).")
 @common_options
 @pass_app
-def audit_verify(app: App, file: Path | None, trusted: Path | None, public_keys: tuple[str, ...]) -> None:
+def audit_verify(app: App, file: Path | None, trusted: Path | None, public_keys: tuple[str, ...],
+                 deep: bool) -> None:
     """Verify the whole trail, or an export / proof FILE offline with only the public key.
 
     Exit code 4 names the first damaged entry and the kind of damage.
@@ -39,7 +43,7 @@ def audit_verify(app: App, file: Path | None, trusted: Path | None, public_keys:
     if file is not None:
         _verify_file(app, file, public_keys)
         return
-    result = app.kit().verify_audit(trusted_note=trusted.read_text("utf-8") if trusted else None)
+    result = app.kit().verify_audit(trusted_note=trusted.read_text("utf-8") if trusted else None, deep=deep)
     app.emit(_result_json(result), human=_result_text(result))
     if not result.ok:
         click.echo(f"consentkit: audit trail damaged: {result.damage.message}", err=True)  # type: ignore[union-attr]

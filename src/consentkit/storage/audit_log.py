@@ -18,7 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from consentkit.audit.envelope import canonical_json, check_token, encode_entry, entry_hash
 from consentkit.audit.events import AuditEvent, AuditRecord
 from consentkit.audit.merkle import CompactRange
-from consentkit.audit.verify import RawRow
+from consentkit.audit.verify import EncodedRow, RawRow
+from consentkit.storage.entry_sql import entry_column_intact
 from consentkit.storage.tables import AuditCheckpointRow, AuditEventRow, AuditHeadRow
 
 __all__ = ["AuditFilter", "AuditLog", "Head", "StoredCheckpoint"]
@@ -189,6 +190,31 @@ class AuditLog:
         if end is not None:
             query = query.where(AuditEventRow.seq < end)
         yield from self._stream(query, batch)
+
+    def entries(self, size: int | None = None, *, batch: int = 20_000) -> Generator[EncodedRow]:
+        """Stream ``(seq, entry bytes, entry hash)`` of the first ``size`` events (all by default), in seq order.
+
+        ``entry`` is the database's own concatenation of the stored fields (``storage.entry_sql``):
+        check :meth:`entry_column_intact` before trusting it.
+        """
+        query = select(AuditEventRow.seq, AuditEventRow.entry, AuditEventRow.entry_hash).order_by(AuditEventRow.seq)
+        if size is not None:
+            query = query.where(AuditEventRow.seq < size)
+        if self.conn.dialect.name == "sqlite":
+            yield from self._stream(query, batch)  # already (int, bytes, bytes)
+            return
+        for seq, entry, digest in self._stream(query, batch):  # PostgreSQL: text, bytes
+            yield seq, entry.encode("utf-8"), digest
+
+    def entry_column_intact(self) -> bool:
+        """Whether the database still computes ``entry`` from the fields (see ``storage.entry_sql``)."""
+        return entry_column_intact(self.conn)
+
+    def sealed_count(self, size: int) -> int:
+        """How many of the first ``size`` events carry sealed personal details."""
+        query = select(func.count()).select_from(AuditEventRow).where(
+            AuditEventRow.seq < size, AuditEventRow.sealed.is_not(None))
+        return int(self.conn.execute(query).scalar_one())
 
     def _stream(self, query: Any, batch: int) -> Generator[Any]:
         # Straight from a DB-API cursor on this transaction's connection: making a SQLAlchemy

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: The Alembic head this version of consentkit needs (a test keeps it equal to the head).
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 _WRITE_OPTION = "consentkit_write"
 

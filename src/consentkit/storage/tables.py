@@ -8,8 +8,10 @@ Changing anything here needs a new Alembic migration in ``storage/migrations/ver
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Computed, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from consentkit.storage.entry_sql import EntryExpression
 
 __all__ = [
     "ActorRoleRow",
@@ -104,7 +106,11 @@ class LegalHoldRow(Base):
 
 
 class AuditEventRow(Base):
-    """One audit event. Every column is part of the hashed envelope (``audit.envelope``)."""
+    """One audit event. Every column is part of the hashed envelope (``audit.envelope``).
+
+    ``entry`` is computed by the database from the other columns (see ``storage.entry_sql``):
+    the exact bytes that were hashed, so verification reads one value instead of ten.
+    """
 
     __tablename__ = "ck_audit_events"
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -118,6 +124,8 @@ class AuditEventRow(Base):
     sealed: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    entry: Mapped[bytes] = mapped_column(LargeBinary().with_variant(Text(), "postgresql"),
+                                         Computed(EntryExpression(), persisted=True))
 
     __table_args__ = (
         Index("ix_ck_audit_subject", "subject_id", "seq"),
