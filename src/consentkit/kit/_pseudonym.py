@@ -13,11 +13,11 @@ from __future__ import annotations
 import hmac
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -27,7 +27,7 @@ from consentkit.audit.events import AuditEvent, AuditRecord, Outcome
 from consentkit.errors import InvalidInputError, OperationRefusedError, PermissionDeniedError
 from consentkit.kit._base import KitBase
 from consentkit.kit._files import atomic_write
-from consentkit.pseudonym.export import Counts, Exporter, Record, format_of, read_csv, read_jsonl
+from consentkit.pseudonym.export import Counts, Exporter, Record, decode_lines, format_of, read_csv, read_jsonl
 from consentkit.pseudonym.kanon import GroupCounter, KAnonymityReport
 from consentkit.pseudonym.keyed import Tokeniser
 from consentkit.pseudonym.schema import ExportSchema, load_schema
@@ -43,7 +43,7 @@ ExportProgress = Callable[[str, int, int | None], None]
 _EXPORTED = "pseudonym.exported"
 _TOKEN_HEAD = re.compile(r"tok_([0-9a-f]{8})_([A-Z][A-Z0-9_]{0,63})\.")
 _REASON_INFO = b"consentkit/audit/reidentify-reason/v1"
-_READERS: dict[str, Callable[[TextIO, str, tuple[str, ...]], Iterator[Record]]] = {
+_READERS: dict[str, Callable[[Iterable[str], str, tuple[str, ...]], Iterator[Record]]] = {
     "csv": read_csv, "jsonl": read_jsonl,
 }
 
@@ -263,14 +263,14 @@ def _read_schema(path: Path) -> ExportSchema:
 
 
 @contextmanager
-def _open_input(path: Path) -> Iterator[TextIO]:
-    """The input as text: UTF-8 (a byte-order mark from spreadsheet software is dropped)."""
+def _open_input(path: Path) -> Iterator[Iterator[str]]:
+    """The input's lines as text, decoded one by one so an encoding error names its line."""
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        handle = path.open("rb")
     except OSError as error:
         raise InvalidInputError(f"cannot read {path} ({error.strerror or 'I/O error'})") from None
     with handle:
-        yield handle
+        yield decode_lines(handle, path.name)
 
 
 def _phase(progress: ExportProgress | None, phase: str, total: int | None) -> Callable[[int], None] | None:

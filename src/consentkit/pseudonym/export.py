@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TextIO
+from typing import Any
 
 from consentkit.errors import InvalidInputError, ValidationError
 from consentkit.keys import SecretKey
@@ -37,7 +37,10 @@ from consentkit.pseudonym.kanon import GroupCounter
 from consentkit.pseudonym.keyed import Pseudonymiser, Tokeniser
 from consentkit.pseudonym.schema import Drop, ExportSchema, Generalise, Keep, Pseudonym, Redact, Token
 
-__all__ = ["FORMATS", "Counts", "Exporter", "Record", "default_detector", "format_of", "read_csv", "read_jsonl"]
+__all__ = [
+    "FORMATS", "Counts", "Exporter", "Record", "decode_lines", "default_detector", "format_of", "read_csv",
+    "read_jsonl",
+]
 
 FORMATS = ("csv", "jsonl")
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -72,7 +75,23 @@ def format_of(path: str, given: str | None = None) -> str:
 # -- reading -------------------------------------------------------------------------------
 
 
-def read_csv(handle: TextIO, name: str, columns: Sequence[str]) -> Iterator[Record]:
+def decode_lines(lines: Iterable[bytes], name: str) -> Iterator[str]:
+    """UTF-8 lines of a binary file, one by one, so a decoding error names its line.
+
+    (A text-mode file decodes ahead in 8 KiB blocks and fails before the line is reached.)
+    A leading byte-order mark, as spreadsheet software writes, is dropped.
+    """
+    for number, raw in enumerate(lines, 1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInputError(f"{name} line {number}: not UTF-8 text") from None
+        if number == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        yield text
+
+
+def read_csv(handle: Iterable[str], name: str, columns: Sequence[str]) -> Iterator[Record]:
     """Rows of a CSV file with a header line, in ``columns`` order.
 
     The header must name exactly the schema's columns (any order): an unknown column is
@@ -81,7 +100,7 @@ def read_csv(handle: TextIO, name: str, columns: Sequence[str]) -> Iterator[Reco
     reader = csv.reader(handle, strict=True)
     try:
         header = next(reader, None)
-    except (csv.Error, UnicodeDecodeError) as error:
+    except csv.Error as error:
         raise InvalidInputError(f"{name} line 1: {_csv_problem(error)}") from None
     if header is None:
         raise InvalidInputError(f"{name}: the file is empty; expected a header line naming the columns")
@@ -94,8 +113,8 @@ def read_csv(handle: TextIO, name: str, columns: Sequence[str]) -> Iterator[Reco
             row = next(rows)
         except StopIteration:
             return
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise InvalidInputError(f"{name} line {reader.line_num + 1}: {_csv_problem(error)}") from None
+        except csv.Error as error:  # the reader has counted the offending line
+            raise InvalidInputError(f"{name} line {reader.line_num}: {_csv_problem(error)}") from None
         if len(row) != width:
             if not row:
                 continue  # a blank line carries no record
@@ -103,9 +122,7 @@ def read_csv(handle: TextIO, name: str, columns: Sequence[str]) -> Iterator[Reco
         yield reader.line_num, (row if identity else [row[i] for i in order])
 
 
-def _csv_problem(error: Exception) -> str:
-    if isinstance(error, UnicodeDecodeError):
-        return "not UTF-8 text"
+def _csv_problem(error: csv.Error) -> str:
     # csv.Error messages describe the syntax ("unexpected end of data"), never the field.
     return f"not valid CSV ({str(error).split(':')[0]})"
 
@@ -127,7 +144,7 @@ def _column_order(name: str, header: Sequence[str], columns: Sequence[str]) -> l
     return [seen[c] for c in columns]
 
 
-def read_jsonl(handle: TextIO, name: str, columns: Sequence[str]) -> Iterator[Record]:
+def read_jsonl(handle: Iterable[str], name: str, columns: Sequence[str]) -> Iterator[Record]:
     """Rows of a JSON Lines file (one object a line), in ``columns`` order.
 
     A key the schema does not list is refused with its line number; a missing key is an
@@ -135,14 +152,7 @@ def read_jsonl(handle: TextIO, name: str, columns: Sequence[str]) -> Iterator[Re
     """
     known = frozenset(columns)
     number = 0
-    lines = iter(handle)
-    while True:
-        try:
-            line = next(lines)
-        except StopIteration:
-            return
-        except UnicodeDecodeError:
-            raise InvalidInputError(f"{name} line {number + 1}: not UTF-8 text") from None
+    for line in handle:
         number += 1
         if not line.strip():
             continue
