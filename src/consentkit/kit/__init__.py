@@ -16,6 +16,8 @@ from consentkit.kit._base import load_keyring
 from consentkit.kit._consents import ConsentOps
 from consentkit.kit._disclosure import DisclosureOps
 from consentkit.kit._interop import InteropOps
+from consentkit.kit._pseudonym import PseudonymOps
+from consentkit.kit._reports import ReportOps
 from consentkit.kit._subjects import ERASURE_GROUNDS, SubjectOps
 from consentkit.storage import Store
 from consentkit.storage.engine import SCHEMA_REVISION
@@ -28,7 +30,7 @@ class InitResult(dict[str, object]):
     """What ``init`` did: keys created or reused, schema revision, roles of the actor."""
 
 
-class ConsentKit(SubjectOps, InteropOps, ConsentOps, DisclosureOps, AdminOps, AuditOps):
+class ConsentKit(ReportOps, SubjectOps, InteropOps, ConsentOps, DisclosureOps, AdminOps, AuditOps, PseudonymOps):
     """One installation of consentkit, used by one actor.
 
     Open it with :meth:`open` (or create it with :meth:`init`), then call one method per
