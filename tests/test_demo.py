@@ -5,12 +5,14 @@ database verifying, the tampered copy failing with the damage named, and the fol
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,7 @@ TOLD = {
     "dpo-review": "reviewed",
     "erasure": "erased",
     "redaction": "case notes",
-    "research-export": "k checked",
+    "research-export": "groups under k=5",
     "reports": "records of processing",
     "audit-verify": "trail verified",
     "tampering": "verify on the copy",
@@ -96,8 +98,6 @@ def test_unavailable_steps_say_so_and_write_nothing(played: tuple[Path, str, dic
             assert "not available in this build" in scene["line"]
             assert scene["line"] in stdout
     assert summary["unavailable"] == [s["scene"] for s in summary["scenes"] if s["status"] != "ok"]
-    if "redaction" in summary["unavailable"]:
-        assert not (out / "notes").exists()
     if "reports" in summary["unavailable"]:
         assert not (out / "reports").exists()
 
@@ -231,6 +231,39 @@ def test_a_second_run_replaces_the_previous_demo(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["consentkit-demo"]  # no build or old folder left
     with _open(out / "consentkit.db", out / "keys") as kit:
         assert kit.verify_audit().ok
+
+
+def test_case_notes_leave_redacted(played: tuple[Path, str, dict[str, Any]]) -> None:
+    out, _, _ = played
+    redacted = json.loads((out / "notes" / "redacted-notes.json").read_text("utf-8"))
+    assert [r["lang"] for r in redacted] == [n.lang for n in NOTES]
+    page = html.unescape((out / "notes" / "redacted-notes.html").read_text("utf-8"))
+    for note, row in zip(NOTES, redacted, strict=True):
+        client = CLIENTS[note.client]
+        for name in note.known_names:
+            assert name not in row["text"] and name not in page
+        if client.national_id:
+            assert client.national_id not in row["text"]
+        assert "PERSON" in row["entities"] and "PHONE_NUMBER" in row["entities"]
+    expected_ids = {"el": "GR_AMKA", "sv": "SE_PERSONNUMMER", "ru": "RU_SNILS", "kk": "KZ_IIN", "en": "EMAIL_ADDRESS"}
+    for row in redacted:
+        assert expected_ids[row["lang"]] in row["entities"]
+
+
+def test_the_research_export_is_pseudonymised_and_k_anonymous(played: tuple[Path, str, dict[str, Any]]) -> None:
+    out, _, summary = played
+    data = _scene(summary, "research-export")["data"]
+    assert data["first"]["written"] is False and data["first"]["groups_under_k"] > 0
+    second = data["second"]
+    assert second["written"] is True and second["k_reached"] >= second["k"] == 5
+    with (out / "export" / "novgorod-evaluation.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == second["rows"] == second["rows_read"] - second["suppressed"]
+    assert set(rows[0]) == {"case_number", "sex", "district", "substance", "contacts", "outcome", "age"}
+    assert not any(r["case_number"].startswith("NOV-") for r in rows)
+    assert len({r["case_number"] for r in rows}) == len(rows)
+    groups = Counter((r["age"], r["sex"], r["district"]) for r in rows)
+    assert min(groups.values()) >= 5
 
 
 def test_the_case_notes_cover_five_languages() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from consentkit.demo.scenes import almaty, athens, novgorod, ostersund, oversight, privacy, reports, setup
+from consentkit.demo.scenes import almaty, athens, novgorod, ostersund, oversight, privacy, reports, research, setup
 from consentkit.demo.stage import SceneResult, Stage
 
 __all__ = ["SCENES", "Scene"]
@@ -39,7 +39,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("dpo-review", "the break-glass review", oversight.override_review),
     Scene("erasure", "an erasure", oversight.erasure),
     Scene("redaction", "redacted case notes in el/sv/ru/kk/en", privacy.redacted_notes),
-    Scene("research-export", "a pseudonymised research export with k checked", privacy.research_export),
+    Scene("research-export", "a pseudonymised research export with k checked", research.research_export),
     Scene("reports", "subject-access, DPO and records-of-processing reports", reports.reports),
     Scene("audit-verify", "an audit verify", oversight.audit_verified),
     Scene("tampering", "a tampering attempt that verify catches", oversight.tampering_caught),

@@ -1,38 +1,28 @@
-"""Friday: case notes redacted before they leave the units, and the Novgorod research export."""
+"""Friday morning: case notes redacted, offline, before they leave the units."""
 
 from __future__ import annotations
 
 import html
-import importlib
 import json
 from collections import Counter
 from typing import Any
 
 from consentkit.demo.cast import NOTES
-from consentkit.demo.stage import SceneResult, Stage, unavailable
+from consentkit.demo.stage import SceneResult, Stage
+from consentkit.pseudonym.detect import get_detector
 
-__all__ = ["redacted_notes", "research_export"]
-
-
-def _detector() -> Any | None:
-    """The free-text detector, or ``None`` when this build has no ``consentkit.pseudonym.detect``."""
-    try:
-        module = importlib.import_module("consentkit.pseudonym.detect")
-    except ModuleNotFoundError:
-        return None
-    return module.get_detector()
+__all__ = ["redacted_notes"]
 
 
 def redacted_notes(stage: Stage) -> SceneResult:
     """One case note per language (el, sv, ru, kk, en) through the offline detector."""
     stage.at(4, "11:00")
-    detector = _detector()
-    if detector is None:
-        return unavailable("Redaction · case notes in el/sv/ru/kk/en", "consentkit.pseudonym.detect")
-    rows, counts = [], Counter[str]()
+    detector = get_detector()
+    rows: list[dict[str, Any]] = []
+    counts = Counter[str]()
     for note in NOTES:
         result = detector.redact(note.text, lang=note.lang, known_names=list(note.known_names))
-        kinds = [str(e.type if hasattr(e, "type") else e["type"]) for e in result.entities]
+        kinds = [e.type for e in result.entities]
         counts.update(kinds)
         rows.append({"lang": note.lang, "text": result.text, "entities": kinds})
     folder = stage.folder("notes")
@@ -60,8 +50,3 @@ def _notes_page(rows: list[dict[str, Any]]) -> str:
         "replaced, offline, before the note is shared.</p>"
         f"<table><tr><th>lang</th><th>redacted text</th><th>entities found</th></tr>{items}</table></html>\n")
 
-
-def research_export(stage: Stage) -> SceneResult:
-    """A pseudonymised export for the Novgorod evaluation study, with k-anonymity checked."""
-    stage.at(4, "12:00")
-    return unavailable("Research export · Novgorod, pseudonymised with k checked", "the PseudonymOps export")
