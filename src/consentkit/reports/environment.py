@@ -9,6 +9,9 @@
 * With a user folder, the environment is Jinja2's ``ImmutableSandboxedEnvironment``: a
   user-supplied template cannot reach Python internals or mutate the view-models
   (Jinja2 docs, "Sandbox").
+* Markdown templates (``*.md.j2``) render in an environment whose every ``{{ ... }}``
+  output is Markdown-escaped (``finalize``), so a value like ``<script>`` or ``[x](y)``
+  stays text when the Markdown is later turned into HTML.
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from consentkit.config import shipped_dir
 from consentkit.errors import ConfigurationError, NotFoundError
 
-__all__ = ["TraversableLoader", "autoescape_for", "environment", "get_template", "render"]
+__all__ = ["TraversableLoader", "autoescape_for", "environment", "escape_markdown", "get_template", "is_markdown",
+           "render"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 _MARKUP = (".html", ".htm", ".xml", ".xhtml")
+# CommonMark lets a backslash escape any ASCII punctuation; these are the ones that can
+# start markup inside a line (emphasis, code, links, images, raw HTML, tables, headings).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!~&])")
 
 
 def autoescape_for(name: str | None) -> bool:
@@ -76,8 +83,19 @@ def _unchanged(path: Path) -> Callable[[], bool]:
     return uptodate
 
 
+def escape_markdown(value: object) -> str:
+    """Text that Markdown shows as it is: specials backslash-escaped, line breaks as spaces."""
+    text = "" if value is None else str(value)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))
+
+
+def is_markdown(name: str) -> bool:
+    """Whether a template renders Markdown (by its name: ``report-subject.md.j2``)."""
+    return name.removesuffix(".j2").lower().endswith(".md")
+
+
 @cache
-def environment(templates_dir: Path | None = None) -> jinja2.Environment:
+def environment(templates_dir: Path | None = None, *, markdown: bool = False) -> jinja2.Environment:
     """The environment for shipped templates, or (sandboxed) for a user folder over them."""
     folders: list[Traversable] = [shipped_dir("templates")]
     cls: type[jinja2.Environment] = jinja2.Environment
@@ -94,13 +112,14 @@ def environment(templates_dir: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        finalize=escape_markdown if markdown else None,
     )
 
 
 def get_template(name: str, templates_dir: Path | None = None) -> jinja2.Template:
     """A template by file name; a missing one is a :class:`NotFoundError` naming it."""
     try:
-        return environment(templates_dir).get_template(name)
+        return environment(templates_dir, markdown=is_markdown(name)).get_template(name)
     except jinja2.TemplateSyntaxError as error:
         raise ConfigurationError(f"template {name}: syntax error on line {error.lineno}") from None
     except jinja2.TemplateNotFound:
