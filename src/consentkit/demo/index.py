@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from html import escape
 from itertools import groupby
 
-from consentkit.demo.stage import Artefact
+from consentkit.demo.stage import Artefact, Group
 
 __all__ = ["index_page"]
 
@@ -27,7 +27,9 @@ def index_page(story: Sequence[dict[str, object]], artefacts: Sequence[Artefact]
     """The page: the story (one item per scene, details folded) and the artefacts by group."""
     scenes = "\n".join(_scene(item) for item in story)
     groups = []
-    for group, items in groupby(sorted(artefacts, key=lambda a: (a.group, a.path)), key=lambda a: a.group):
+    order = list(Group)
+    for group, items in groupby(sorted(artefacts, key=lambda a: (order.index(a.group), a.path)),
+                                key=lambda a: a.group):
         links = "".join(f'<li><a href="{escape(a.path)}">{escape(a.path)}</a> — {escape(a.label)}</li>'
                         for a in items)
         groups.append(f"<h2>{escape(group)}</h2><ul>{links}</ul>")
@@ -37,7 +39,7 @@ def index_page(story: Sequence[dict[str, object]], artefacts: Sequence[Artefact]
         f"<p>The week of {escape(week)}, played in {elapsed:.1f} s. Every person is synthetic. "
         "Athens (Greece), Östersund (Sweden), Novgorod (Russia) and Almaty (Kazakhstan) each keep the "
         "confidentiality promises of their own law, through the policy pack of their jurisdiction.</p>"
-        f"<h2>The week</h2><ol>{scenes}</ol>{''.join(groups)}"
+        f"{''.join(groups)}<h2>The week, scene by scene</h2><ol>{scenes}</ol>"
         '<h2>Try it yourself</h2><p>The database and keys are in this folder: '
         "<code>consentkit --db sqlite:///consentkit.db --keys keys --actor dpo.anna audit verify</code> "
         "(run it here), and the same against <code>tampered/consentkit-tampered.db</code> exits 4.</p>"

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from consentkit.clock import SystemClock
 from consentkit.demo import workspace
 from consentkit.demo.index import index_page
 from consentkit.demo.scenes import SCENES
@@ -46,7 +47,7 @@ class DemoResult:
             "consentkit_demo": 1, "out": str(self.out), "week": self.week, "elapsed_s": round(self.elapsed, 2),
             "replaced_previous": self.replaced_previous, "scenes": self.scenes,
             "unavailable": self.unavailable, "index": "index.html", "db": "consentkit.db", "keys": "keys",
-            "artefacts": [{"path": a.path, "label": a.label, "group": a.group} for a in self.artefacts],
+            "artefacts": [{"path": a.path, "label": a.label, "group": a.group.value} for a in self.artefacts],
         }
 
 
@@ -64,7 +65,7 @@ def play(out: Path = DEFAULT_OUT, *, today: date | None = None,
     out = out.expanduser().absolute()
     previous = workspace.check_target(out)
     build = workspace.build_folder(out)
-    monday = demo_week(today or date.today())
+    monday = demo_week(today or SystemClock().now().date())
     week = f"{monday.date().isoformat()} to {(monday + timedelta(days=4)).date().isoformat()}"
     result = DemoResult(out, week, replaced_previous=previous)
     stage = Stage(build, monday)

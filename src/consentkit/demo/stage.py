@@ -9,16 +9,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from consentkit.clock import FixedClock
 from consentkit.kit import ConsentKit
 
-__all__ = ["ADMIN", "Artefact", "SceneResult", "Stage", "demo_week", "unavailable"]
+__all__ = ["ADMIN", "Artefact", "Group", "SceneResult", "Stage", "demo_week", "unavailable"]
 
 #: The actor who installs consentkit for the demo (the first admin).
 ADMIN = "demo.admin"
+
+
+class Group(StrEnum):
+    """The headings artefacts are listed under on the index page, in the order shown."""
+
+    REPORTS = "Reports (HTML)"
+    NOTES = "Redacted case notes"
+    EXPORT = "Research export (Novgorod)"
+    RECEIPTS = "Consent receipts (signed, in the client's language)"
+    AUDIT = "Audit trail"
+    TAMPERING = "Tampering attempt"
 
 
 @dataclass(frozen=True)
@@ -27,7 +39,7 @@ class Artefact:
 
     path: str
     label: str
-    group: str
+    group: Group
 
 
 @dataclass
@@ -113,6 +125,6 @@ class Stage:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         return path
 
-    def wrote(self, path: Path, label: str, group: str) -> None:
+    def wrote(self, path: Path, label: str, group: Group) -> None:
         """Record an artefact for the index page and the summary."""
         self.artefacts.append(Artefact(path.relative_to(self.root).as_posix(), label, group))

@@ -7,7 +7,7 @@ import sqlite3
 from contextlib import closing
 
 from consentkit.demo.scenes.steps import supervisor
-from consentkit.demo.stage import SceneResult, Stage
+from consentkit.demo.stage import Group, SceneResult, Stage
 from consentkit.errors import OperationRefusedError
 from consentkit.kit import ConsentKit
 
@@ -63,13 +63,13 @@ def audit_verified(stage: Stage) -> SceneResult:
     folder = stage.folder("audit")
     note = folder / "checkpoint.txt"
     note.write_text(checkpoint.note, encoding="utf-8")
-    stage.wrote(note, "signed checkpoint (keep it outside the database)", "Audit trail")
+    stage.wrote(note, "signed checkpoint (keep it outside the database)", Group.AUDIT)
     keys = folder / "verifier-keys.txt"
     keys.write_text("\n".join(kit.public_keys()) + "\n", encoding="utf-8")
-    stage.wrote(keys, "public verifier keys", "Audit trail")
+    stage.wrote(keys, "public verifier keys", Group.AUDIT)
     export = folder / "audit-export.jsonl"
     count = kit.export_audit(export)
-    stage.wrote(export, f"audit export ({count} entries, verifiable offline)", "Audit trail")
+    stage.wrote(export, f"audit export ({count} entries, verifiable offline)", Group.AUDIT)
     result = kit.verify_audit(trusted_note=checkpoint.note)
     stage.facts["verified_size"] = result.size
     verdict = "intact" if result.ok else f"DAMAGED: {result.damage.message if result.damage else ''}"
@@ -88,12 +88,13 @@ def tampering_caught(stage: Stage) -> SceneResult:
     seq = int(stage.facts["refused_audit_id"])
     folder = stage.folder("tampered")
     copy = folder / "consentkit-tampered.db"
+    # The backup API copies a consistent snapshot, write-ahead log included.
     with closing(sqlite3.connect(stage.root / "consentkit.db")) as source, closing(sqlite3.connect(copy)) as target:
         source.backup(target)
-    with closing(sqlite3.connect(copy)) as db, db:
-        # The attack: rewrite history so the refused police request reads as permitted.
-        db.execute("UPDATE ck_audit_events SET outcome = 'permit' WHERE seq = ?", (seq,))
-    stage.wrote(copy, "the tampered COPY of the database (verify it: exit 4)", "Tampering attempt")
+        # The attack, on the copy only: rewrite history so the refused police request reads as permitted.
+        target.execute("UPDATE ck_audit_events SET outcome = 'permit' WHERE seq = ?", (seq,))
+        target.commit()
+    stage.wrote(copy, "the tampered COPY of the database (verify it: exit 4)", Group.TAMPERING)
     tampered = ConsentKit.open(f"sqlite:///{copy}", stage.keys_dir, actor=DPO, clock=stage.clock)
     try:
         result = tampered.verify_audit()

@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 from consentkit.demo.cast import NOTES
-from consentkit.demo.stage import SceneResult, Stage
+from consentkit.demo.stage import Group, SceneResult, Stage
 from consentkit.pseudonym.detect import get_detector
 
 __all__ = ["redacted_notes"]
@@ -28,10 +28,10 @@ def redacted_notes(stage: Stage) -> SceneResult:
     folder = stage.folder("notes")
     data = folder / "redacted-notes.json"
     data.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    stage.wrote(data, "redacted case notes (JSON)", "Redacted case notes")
+    stage.wrote(data, "redacted case notes (JSON)", Group.NOTES)
     page = folder / "redacted-notes.html"
     page.write_text(_notes_page(rows), encoding="utf-8")
-    stage.wrote(page, "redacted case notes, one per language", "Redacted case notes")
+    stage.wrote(page, "redacted case notes, one per language", Group.NOTES)
     found = ", ".join(f"{kind}×{n}" for kind, n in sorted(counts.items()))
     return SceneResult(
         f"Redaction · {len(rows)} case notes ({', '.join(r['lang'] for r in rows)}) redacted offline: {found}",

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from consentkit.demo.scenes.steps import supervisor
-from consentkit.demo.stage import SceneResult, Stage
+from consentkit.demo.stage import Group, SceneResult, Stage
 
 __all__ = ["research_export"]
 
@@ -77,7 +77,7 @@ def research_export(stage: Stage) -> SceneResult:
     for name, text in (("schema-birth-year.yaml", BY_BIRTH_YEAR), ("schema-age-bands.yaml", BY_AGE_BAND)):
         schemas[name] = folder / name
         schemas[name].write_text(text, encoding="utf-8")
-        stage.wrote(schemas[name], "export schema: what happens to each column", "Research export (Novgorod)")
+        stage.wrote(schemas[name], "export schema: what happens to each column", Group.EXPORT)
     out = folder / "novgorod-evaluation.csv"
     with tempfile.TemporaryDirectory(prefix="consentkit-demo-") as scratch:
         source = Path(scratch) / "novgorod-contacts.csv"
@@ -86,7 +86,7 @@ def research_export(stage: Stage) -> SceneResult:
         second = kit.pseudonymise(source, schema=schemas["schema-age-bands.yaml"], out=out, suppress=True)
     if second.written:
         stage.wrote(out, f"pseudonymised export ({second.rows_written} rows, k reached {second.k_reached})",
-                    "Research export (Novgorod)")
+                    Group.EXPORT)
     refused = first.kanon.groups_under_k if first.kanon else 0
     outcome = (f"written: {second.rows_written} rows, {second.suppressed} suppressed, k reached {second.k_reached}"
                if second.written else "refused again")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from consentkit.demo.cast import CLIENTS, SERVICES, STAFF, birth_date
-from consentkit.demo.stage import Stage
+from consentkit.demo.stage import Group, Stage
 from consentkit.disclosure.model import Decision
 from consentkit.kit import ConsentKit
 
@@ -53,7 +53,7 @@ def issue_receipt(stage: Stage, kit: ConsentKit, consent_key: str, label: str) -
     folder = stage.folder("receipts", consent_key)
     receipt = kit.consent_receipt(stage.consents[consent_key], out_dir=folder)
     for path in receipt.files:
-        stage.wrote(path, f"{label} ({path.suffix[1:]})", "Consent receipts (signed, in the client's language)")
+        stage.wrote(path, f"{label} ({path.suffix[1:]})", Group.RECEIPTS)
     return receipt.token
 
 
