@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -27,7 +27,15 @@ from consentkit.audit.events import AuditEvent, AuditRecord, Outcome
 from consentkit.errors import InvalidInputError, OperationRefusedError, PermissionDeniedError
 from consentkit.kit._base import KitBase
 from consentkit.kit._files import atomic_write
-from consentkit.pseudonym.export import Counts, Exporter, Record, decode_lines, format_of, read_csv, read_jsonl
+from consentkit.pseudonym.export import (
+    Counts,
+    Exporter,
+    Record,
+    first_undecodable_line,
+    format_of,
+    read_csv,
+    read_jsonl,
+)
 from consentkit.pseudonym.kanon import GroupCounter, KAnonymityReport
 from consentkit.pseudonym.keyed import Tokeniser
 from consentkit.pseudonym.schema import ExportSchema, load_schema
@@ -263,14 +271,21 @@ def _read_schema(path: Path) -> ExportSchema:
 
 
 @contextmanager
-def _open_input(path: Path) -> Iterator[Iterator[str]]:
-    """The input's lines as text, decoded one by one so an encoding error names its line."""
+def _open_input(path: Path) -> Iterator[TextIO]:
+    """The input as UTF-8 text (a spreadsheet's byte-order mark is dropped); a decoding
+    error becomes a one-line error naming its line."""
     try:
-        handle = path.open("rb")
+        handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
         raise InvalidInputError(f"cannot read {path} ({error.strerror or 'I/O error'})") from None
     with handle:
-        yield decode_lines(handle, path.name)
+        try:
+            yield handle
+        except UnicodeDecodeError:
+            with path.open("rb") as raw:
+                line = first_undecodable_line(raw)
+            where = f" line {line}" if line is not None else ""
+            raise InvalidInputError(f"{path.name}{where}: not UTF-8 text") from None
 
 
 def _phase(progress: ExportProgress | None, phase: str, total: int | None) -> Callable[[int], None] | None:

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from consentkit.errors import InvalidInputError, ValidationError
@@ -38,7 +39,7 @@ from consentkit.pseudonym.keyed import Pseudonymiser, Tokeniser
 from consentkit.pseudonym.schema import Drop, ExportSchema, Generalise, Keep, Pseudonym, Redact, Token
 
 __all__ = [
-    "FORMATS", "Counts", "Exporter", "Record", "decode_lines", "default_detector", "format_of", "read_csv",
+    "FORMATS", "Counts", "Exporter", "Record", "default_detector", "first_undecodable_line", "format_of", "read_csv",
     "read_jsonl",
 ]
 
@@ -47,7 +48,7 @@ _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 #: Rows per written chunk, and between two progress reports.
 CHUNK_ROWS = 4096
 PROGRESS_EVERY = 16_384
-#: Distinct values remembered per pseudonym or token column (see :func:`_memoised`).
+#: Distinct values remembered per pseudonym, token or generalise column (see :func:`_memoised`).
 MEMO_SIZE = 1 << 16
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?")
 _MAX_AGE = 150
@@ -75,20 +76,19 @@ def format_of(path: str, given: str | None = None) -> str:
 # -- reading -------------------------------------------------------------------------------
 
 
-def decode_lines(lines: Iterable[bytes], name: str) -> Iterator[str]:
-    """UTF-8 lines of a binary file, one by one, so a decoding error names its line.
+def first_undecodable_line(lines: Iterable[bytes]) -> int | None:
+    """The number of the first line that is not UTF-8, if any.
 
-    (A text-mode file decodes ahead in 8 KiB blocks and fails before the line is reached.)
-    A leading byte-order mark, as spreadsheet software writes, is dropped.
+    Files are read in text mode, which decodes ahead in blocks: a decoding error does not
+    say on which line it is. Only on that error path is the file scanned again, line by
+    line, to name the line.
     """
     for number, raw in enumerate(lines, 1):
         try:
-            text = raw.decode("utf-8")
+            raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInputError(f"{name} line {number}: not UTF-8 text") from None
-        if number == 1 and text.startswith("\ufeff"):
-            text = text[1:]
-        yield text
+            return number
+    return None
 
 
 def read_csv(handle: Iterable[str], name: str, columns: Sequence[str]) -> Iterator[Record]:
@@ -351,11 +351,12 @@ def _text(value: Any) -> str:
 
 
 def _memoised(compute: Callable[[str], str]) -> ValueFn:
-    """``compute`` for text cells, remembering the last :data:`MEMO_SIZE` distinct values.
+    """``compute`` for non-empty text cells, remembering the last :data:`MEMO_SIZE` distinct values.
 
-    Exports repeat identifiers (one client, many disclosures); pseudonyms and AES-SIV
-    tokens are deterministic, so a repeat costs one dict lookup instead of a validation,
-    an HMAC or an encryption. The memo is cleared when full, so memory stays bounded.
+    Exports repeat identifiers (one client, many disclosures); pseudonyms, AES-SIV tokens
+    and generalisations are deterministic, so a repeat costs one dict lookup instead of a
+    validation, an HMAC or an encryption. The memo is cleared when full, so memory stays
+    bounded. Empty cells stay empty; JSON integers are read as their decimal text.
     """
     memo: dict[str, str] = {}
     lookup = memo.get
@@ -394,53 +395,50 @@ def _token_fn(tokeniser: Tokeniser, kind: str, today: date) -> ValueFn:
 
 
 def _generalise_fn(rule: Generalise) -> ValueFn:
+    # Memoised like pseudonyms: birth dates, ages and postcodes repeat far more than identifiers.
     if rule.date is not None:
-        return _date_fn(month=rule.date == "month")
+        return _memoised(_date_year if rule.date == "year" else _date_month)
     if rule.age is not None:
-        return _age_fn(rule.age, rule.top)
-    width = rule.postcode or 0
-
-    def postcode(value: Any) -> Any:
-        if value == "" or value is None:
-            return value
-        return "".join(_text(value).split()).upper()[:width]
-
-    return postcode
+        return _memoised(partial(_age_band, width=rule.age, top=rule.top))
+    return _memoised(partial(_postcode_prefix, width=rule.postcode or 0))
 
 
-def _date_fn(*, month: bool) -> ValueFn:
-    def apply(value: Any) -> Any:
-        if value == "" or value is None:
-            return value
-        match = _DATE.fullmatch(value) if isinstance(value, str) else None
-        if match is None:
-            raise InvalidInputError("expected a date YYYY-MM-DD")
-        year, mon, day = (int(part) for part in match.groups())
-        try:
-            date(year, mon, day)
-        except ValueError:
-            raise InvalidInputError("not a calendar date") from None
-        return f"{year:04d}-{mon:02d}" if month else f"{year:04d}"
-
-    return apply
+def _postcode_prefix(text: str, *, width: int) -> str:
+    return "".join(text.split()).upper()[:width]
 
 
-def _age_fn(width: int, top: int | None) -> ValueFn:
-    def apply(value: Any) -> Any:
-        if value == "" or value is None:
-            return value
-        try:
-            age = int(_text(value).strip())
-        except ValueError:
-            raise InvalidInputError("expected an age in whole years") from None
-        if not 0 <= age <= _MAX_AGE:
-            raise InvalidInputError(f"an age is 0 to {_MAX_AGE} years")
-        if top is not None and age >= top:
-            return f"{top}+"
-        low = age - age % width
-        return str(low) if width == 1 else f"{low}-{low + width - 1}"
+def _calendar(text: str) -> tuple[int, int]:
+    match = _DATE.fullmatch(text)
+    if match is None:
+        raise InvalidInputError("expected a date YYYY-MM-DD")
+    year, month, day = int(match[1]), int(match[2]), int(match[3])
+    try:
+        date(year, month, day)
+    except ValueError:
+        raise InvalidInputError("not a calendar date") from None
+    return year, month
 
-    return apply
+
+def _date_year(text: str) -> str:
+    return f"{_calendar(text)[0]:04d}"
+
+
+def _date_month(text: str) -> str:
+    year, month = _calendar(text)
+    return f"{year:04d}-{month:02d}"
+
+
+def _age_band(text: str, *, width: int, top: int | None) -> str:
+    try:
+        age = int(text.strip())
+    except ValueError:
+        raise InvalidInputError("expected an age in whole years") from None
+    if not 0 <= age <= _MAX_AGE:
+        raise InvalidInputError(f"an age is 0 to {_MAX_AGE} years")
+    if top is not None and age >= top:
+        return f"{top}+"
+    low = age - age % width
+    return str(low) if width == 1 else f"{low}-{low + width - 1}"
 
 
 def _redact_fn(position: int, rule: Redact, index: dict[str, int],
