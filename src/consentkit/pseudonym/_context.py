@@ -24,10 +24,9 @@ Languages add a prior: a kind native to the note's language gets ``+0.1``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["LANGUAGES", "NEGATIVE", "PHONE", "Context", "adjustment", "context_at", "language_prior"]
+__all__ = ["LANGUAGES", "NEGATIVE", "PHONE", "Context", "adjustment", "context_at", "keywords", "language_prior"]
 
 #: Languages the detector knows: context words, phone home regions, name endings.
 LANGUAGES = ("en", "el", "sv", "ru", "kk")
@@ -132,18 +131,38 @@ def _label_after(text: str, end: int) -> str | None:
     return _LABEL_OF[match.group(1)] if match else None
 
 
+def keywords(label: str) -> tuple[str, ...]:
+    """The context words of ``label`` (stems without their ``*``), for presidio recognizers."""
+    return tuple(word.rstrip("*") for word in _KEYWORDS.get(label, ()))
+
+
 def language_prior(kind: str, lang: str) -> float:
     """``+0.1`` for an identifier native to the note's language, else 0."""
     return 0.1 if kind in _NATIVE.get(lang, frozenset()) else 0.0
 
 
-@dataclass(frozen=True, slots=True)
 class Context:
-    """The labels around one span: the nearest before it, all before it, the one right after."""
+    """The labels around one span: the nearest before it, all before it, the one right after.
 
-    nearest: str | None
-    present: frozenset[str]
-    after: str | None
+    The label after the span is read only when a reading needs it (its own label is not
+    before it), which is rare: most identifiers carry their label in front.
+    """
+
+    __slots__ = ("_after", "_end", "_read", "_text", "nearest", "present")
+
+    def __init__(self, nearest: str | None, present: frozenset[str], text: str, end: int) -> None:
+        self.nearest = nearest
+        self.present = present
+        self._text = text
+        self._end = end
+        self._after: str | None = None
+        self._read = False
+
+    def after(self) -> str | None:
+        """The label right after the span, if any."""
+        if not self._read:
+            self._after, self._read = _label_after(self._text, self._end), True
+        return self._after
 
     def adjustment(self, kind: str) -> float:
         """How much these labels raise or lower a reading as ``kind``."""
@@ -156,7 +175,7 @@ class Context:
             delta = -0.35
         elif self.nearest is not None and self.nearest != NEGATIVE:
             delta = -0.15
-        if delta <= 0 and self.after == kind:
+        if delta <= 0 and self.after() == kind:
             delta = 0.2
         return delta
 
@@ -164,7 +183,7 @@ class Context:
 def context_at(text: str, start: int, end: int) -> Context:
     """The labels around ``text[start:end]``."""
     nearest, present = _labels(_window_before(text, start))
-    return Context(nearest, present, _label_after(text, end))
+    return Context(nearest, present, text, end)
 
 
 def adjustment(text: str, start: int, end: int, kind: str) -> float:

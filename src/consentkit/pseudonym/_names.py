@@ -152,6 +152,13 @@ def name_matcher(names: tuple[str, ...]) -> NameMatcher | None:
 
 def clean_names(names: Sequence[str]) -> tuple[str, ...]:
     """The names worth matching: stripped, non-empty, each once, in the order given."""
+    if not names:
+        return ()
+    return _clean(tuple(names))
+
+
+@lru_cache(maxsize=512)
+def _clean(names: tuple[str, ...]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for name in names:
         stripped = " ".join(name.split())

@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumber
 
-from consentkit.pseudonym._context import PHONE, context_at
-from consentkit.pseudonym._recognizers import Candidate
+from consentkit.pseudonym._context import PHONE, Context
+from consentkit.pseudonym._recognizers import Candidate, span_context
 
 __all__ = ["HOME_REGIONS", "REGIONS", "e164", "phone_candidates"]
 
@@ -42,9 +45,10 @@ HOME_REGIONS: dict[str, tuple[str, ...]] = {
 
 _SEP = r"[ \t\u00a0\u2009\u202f\-\u2010\u2011\u2012\u2013\u2212()]"
 # Not glued to a word, another number, a slash or a decimal separator on either side, so
-# case numbers (1895/55979), amounts (13 472,88) and dates (05.12.2026) never form a chunk.
+# case numbers (1895/55979), amounts (13 472,88) and dates (05.12.2026) never form a chunk;
+# at least 7 digits, the shortest national number of the six regions.
 _CHUNK = re.compile(
-    rf"(?<![\w+/])(?<!\d[.,])(?:\+[ \u00a0]?|\()?\d(?:{_SEP}{{0,3}}\d)*(?!\d|[/.,]\d|[^\W\d_])"
+    rf"(?<![\w+/])(?<!\d[.,])(?:\+[ \u00a0]?|\()?\d(?:{_SEP}{{0,3}}\d){{6,}}(?!\d|[/.,]\d|[^\W\d_])"
 )
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4}")
 _NON_DIGIT = re.compile(r"\D")
@@ -55,15 +59,80 @@ _HOME_SHAPED, _HOME_NO_TRUNK, _HOME_BARE = 0.6, 0.5, 0.35
 _FOREIGN, _FOREIGN_SHAPED = 0.25, 0.35
 
 
-def _region_facts(region: str) -> tuple[int, str]:
+# libphonenumber's validity test (``is_valid_number_for_region``) re-reads the metadata and
+# recompiles through its pattern cache on every call; these are the same tests on the same
+# patterns, compiled once: a number is valid in a region when its national significant
+# number fits the general description and at least one number type (length, then pattern).
+# tests/pseudonym/test_detect_phones.py compares the two on generated numbers.
+_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
+          "fixed_line", "mobile")
+_Desc = tuple[frozenset[int], "re.Pattern[str]"]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    code: int
+    trunk: str
+    leading: re.Pattern[str] | None
+    general: _Desc | None
+    types: tuple[_Desc, ...]
+
+    def valid(self, nsn: str) -> bool:
+        return _fits(self.general, nsn) and any(_fits(desc, nsn) for desc in self.types)
+
+
+def _fits(desc: _Desc | None, nsn: str) -> bool:
+    if desc is None:
+        return False
+    lengths, pattern = desc
+    return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
+
+
+def _desc(raw: Any) -> _Desc | None:
+    if raw is None or not raw.national_number_pattern:
+        return None
+    return frozenset(raw.possible_length or ()), re.compile(raw.national_number_pattern)
+
+
+@cache
+def _rules(region: str) -> _Rules | None:
     metadata = PhoneMetadata.metadata_for_region(region)
-    if metadata is None or metadata.country_code is None:  # pragma: no cover - shipped metadata
+    if metadata is None or metadata.country_code is None:
+        return None
+    types = tuple(d for d in (_desc(getattr(metadata, name)) for name in _TYPES) if d is not None)
+    leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
+    return _Rules(metadata.country_code, metadata.national_prefix or "", leading, _desc(metadata.general_desc),
+                  types)
+
+
+def _region_rules(region: str) -> _Rules:
+    rules = _rules(region)
+    if rules is None:  # pragma: no cover - the six regions ship with phonenumbers
         raise RuntimeError(f"phonenumbers has no metadata for {region}")
-    return metadata.country_code, metadata.national_prefix or ""
+    return rules
 
 
-_FACTS = {region: _region_facts(region) for region in REGIONS}
+_FACTS = {region: _region_rules(region) for region in REGIONS}
+_OWN_CODES = frozenset(rules.code for rules in _FACTS.values())
 _COUNTRY_CODES = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
+def _valid_international(code: int, nsn: str) -> bool:
+    """``phonenumbers.is_valid_number`` for a country code of the six regions, without its overhead."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]
+    if len(regions) == 1:
+        rules = _rules(regions[0])
+        return rules is not None and rules.valid(nsn)
+    for region in regions:  # as region_code_for_number: leading digits decide, else validity
+        rules = _rules(region)
+        if rules is None:
+            continue
+        if rules.leading is not None:
+            if rules.leading.match(nsn):
+                return rules.valid(nsn)
+        elif rules.valid(nsn):
+            return True
+    return False
 
 
 def _international(digits: str) -> PhoneNumber | None:
@@ -76,27 +145,27 @@ def _international(digits: str) -> PhoneNumber | None:
 
 def _national(digits: str, region: str) -> tuple[PhoneNumber, bool] | None:
     """The number ``digits`` dialled inside ``region``, and whether the trunk prefix was written."""
-    code, trunk = _FACTS[region]
+    rules = _FACTS[region]
+    trunk = rules.trunk
     with_trunk = bool(trunk) and digits.startswith(trunk)
     national = digits[len(trunk):] if with_trunk else digits
-    if not national or national[0] == "0":
+    if not national or national[0] == "0" or not rules.valid(national):
         return None
-    number = PhoneNumber(country_code=code, national_number=int(national))
-    return (number, with_trunk) if phonenumbers.is_valid_number_for_region(number, region) else None
+    return PhoneNumber(country_code=rules.code, national_number=int(national)), with_trunk
 
 
 def _score_national(digits: str, bracketed: bool, lang: str, floor: float) -> float | None:
     """Best base score of a national-format chunk, trying only regions that can reach ``floor``."""
     home = HOME_REGIONS[lang]
-    if _HOME_SHAPED >= floor:
+    if floor <= _HOME_SHAPED:
         for region in home:
             found = _national(digits, region)
             if found is not None:
                 number_shaped = found[1] or bracketed
                 if number_shaped:
                     return _HOME_SHAPED
-                return _HOME_BARE if _FACTS[region][1] else _HOME_NO_TRUNK
-    if _FOREIGN_SHAPED >= floor:
+                return _HOME_BARE if _FACTS[region].trunk else _HOME_NO_TRUNK
+    if floor <= _FOREIGN_SHAPED:
         for region in REGIONS:
             if region in home:
                 continue
@@ -107,14 +176,21 @@ def _score_national(digits: str, bracketed: bool, lang: str, floor: float) -> fl
 
 
 def phone_candidates(
-    text: str, lang: str, threshold: float, settled: Mapping[tuple[int, int], float] | None = None
+    text: str,
+    lang: str,
+    threshold: float,
+    settled: Mapping[tuple[int, int], float] | None = None,
+    contexts: dict[tuple[int, int], Context] | None = None,
 ) -> list[Candidate]:
     """Phone-number readings of the chunks in ``text`` that reach ``threshold``.
 
     ``settled`` maps spans to the best identifier score found on exactly that span: a chunk
     whose best possible phone score does not exceed it cannot win the overlap resolution
     (anything that beats the identifier there beats the phone too), so it is not parsed.
+    ``contexts`` caches the labels around spans already looked at in this call.
     """
+    if contexts is None:
+        contexts = {}
     found = []
     for match in _CHUNK.finditer(text):
         chunk = match.group()
@@ -122,7 +198,7 @@ def phone_candidates(
         if not _MIN_DIGITS <= len(digits) <= _MAX_DIGITS or _DATE.fullmatch(chunk):
             continue
         start, end = match.start(), match.end()
-        context = context_at(text, start, end).adjustment(PHONE)
+        context = span_context(text, start, end, contexts).adjustment(PHONE)
         floor = threshold - context
         international = chunk[0] == "+" or (digits.startswith("00") and _NON_DIGIT.search(chunk) is not None)
         best = _INTERNATIONAL_VALID if international else _HOME_SHAPED
@@ -142,7 +218,11 @@ def _international_score(digits: str) -> float | None:
     number = _international(digits)
     if number is None:
         return None
-    if phonenumbers.is_valid_number(number):
+    if number.country_code in _OWN_CODES:
+        valid = _valid_international(number.country_code, str(number.national_number))
+    else:
+        valid = phonenumbers.is_valid_number(number)
+    if valid:
         return _INTERNATIONAL_VALID
     return _INTERNATIONAL_POSSIBLE if phonenumbers.is_possible_number(number) else None
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from operator import mul
 
 from consentkit.pseudonym import identifiers
 from consentkit.pseudonym._context import Context, context_at, language_prior
@@ -34,6 +36,7 @@ __all__ = [
     "iban_candidates",
     "id_candidates",
     "scored",
+    "span_context",
 ]
 
 EMAIL = "EMAIL_ADDRESS"
@@ -60,7 +63,8 @@ def scored(kind: str, start: int, end: int, base: float, context: Context, lang:
 # --- national identifiers ------------------------------------------------------------------
 
 _SEP = r"(?:[ \u00a0\u2009\u202f]{1,2}|[-\u2010\u2011\u2012\u2013\u2212+])"
-_RUN = re.compile(rf"(?<!\d)\d(?:{_SEP}?\d)*")
+# At least 8 digits (the shortest identifier, a legacy AFM); shorter runs are never read.
+_RUN = re.compile(rf"(?<!\d)\d(?:{_SEP}?\d){{7,}}")
 _GROUP = re.compile(r"\d+")
 _NON_DIGIT = re.compile(r"\D")
 # "4506 № 123456", "серия 4506 номер 123456": a passport's series and number with a word between.
@@ -103,12 +107,70 @@ def _base(kind: str, written: str, digits: int) -> float:
     return 0.15 if _PASSPORT_PRINTED.fullmatch(written) else 0.05
 
 
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # Luhn: a doubled digit, its digits summed
+
+
+def _luhn(digits: str) -> bool:
+    return (sum(map(int, digits[-1::-2])) + sum(_DOUBLED[int(d)] for d in digits[-2::-2])) % 10 == 0
+
+
+def _weighted(digits: str, weights: tuple[int, ...]) -> int:
+    return sum(map(mul, map(int, digits), weights))
+
+
+_INN10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_IIN1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+_IIN2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+
+
+def _inn(digits: str) -> bool:
+    if len(digits) == 10:
+        return _weighted(digits, _INN10) % 11 % 10 == int(digits[9])
+    return (_weighted(digits, _INN11) % 11 % 10 == int(digits[10])
+            and _weighted(digits, _INN12) % 11 % 10 == int(digits[11]))
+
+
+def _iin(digits: str) -> bool:
+    check = _weighted(digits, _IIN1) % 11
+    if check == 10:
+        check = _weighted(digits, _IIN2) % 11
+    return check == int(digits[11])
+
+
+def _snils(digits: str) -> bool:
+    return int(digits[:9]) <= 1_001_998 or _weighted(digits, (9, 8, 7, 6, 5, 4, 3, 2, 1)) % 101 % 100 == int(
+        digits[9:])
+
+
+def _afm(digits: str) -> bool:
+    padded = digits.zfill(9)
+    return _weighted(padded, (256, 128, 64, 32, 16, 8, 4, 2)) % 11 % 10 == int(padded[8])
+
+
+# Check digits recomputed on the bare digits, as a cheap screen before ``is_valid``, which
+# then checks everything again (written form, dates, check digits): most digit runs in a
+# note are case numbers, amounts and phone numbers that fail here at a fraction of the cost.
+# The arithmetic is that of ``identifiers`` (pii-and-identifiers.md §5).
+_SCREENS = {
+    "GR_AMKA": _luhn,
+    "SE_PERSONNUMMER": lambda digits: _luhn(digits[-10:]),
+    "RU_OMS": _luhn,
+    "RU_INN": _inn,
+    "KZ_IIN": _iin,
+    "RU_SNILS": _snils,
+    "GR_AFM": _afm,
+    "RU_PASSPORT": lambda _digits: True,
+}
+
+
 def _month_day(month: str, day: str) -> bool:
     return "01" <= month <= "12" and ("01" <= day <= "31" or "61" <= day <= "91")
 
 
 def _plausible(kind: str, digits: str) -> bool:
-    """A cheap test of the date part before the full check: most random strings fail here."""
+    """A cheap test of the date part and the check digits before the full check."""
     if kind == "GR_AMKA":  # DDMMYY
         return "01" <= digits[2:4] <= "12" and "01" <= digits[0:2] <= "31"
     if kind == "SE_PERSONNUMMER":  # (YY)YYMMDD, day + 60 for samordningsnummer
@@ -116,13 +178,22 @@ def _plausible(kind: str, digits: str) -> bool:
         return _month_day(digits[offset + 2 : offset + 4], digits[offset + 4 : offset + 6])
     if kind == "KZ_IIN":  # YYMMDD, then the century digit
         return "01" <= digits[2:4] <= "12" and "01" <= digits[4:6] <= "31" and digits[6] in "123456"
-    return True
+    return _SCREENS[kind](digits)
+
+
+@lru_cache(maxsize=32)
+def _readings(kinds: frozenset[str]) -> dict[int, tuple[str, ...]]:
+    """The kinds of ``kinds`` to try per digit count."""
+    return {length: tuple(k for k in options if k in kinds) for length, options in _KINDS_BY_LENGTH.items()}
 
 
 def _stretches(text: str, match: re.Match[str]) -> list[tuple[int, int, int]]:
     """``(start, end, digits)`` of every stretch of whole digit groups of an identifier length."""
-    groups = [(g.start() + match.start(), g.end() + match.start(), len(g.group()))
-              for g in _GROUP.finditer(match.group())]
+    written = match.group()
+    if written.isdigit():  # the usual case: one group
+        return [(match.start(), match.end(), len(written))] if len(written) in _KINDS_BY_LENGTH else []
+    offset = match.start()
+    groups = [(g.start() + offset, g.end() + offset, g.end() - g.start()) for g in _GROUP.finditer(written)]
     found = []
     for first in range(len(groups)):
         digits = 0
@@ -135,20 +206,26 @@ def _stretches(text: str, match: re.Match[str]) -> list[tuple[int, int, int]]:
     return found
 
 
-def id_candidates(text: str, kinds: frozenset[str], lang: str, today: date) -> list[Candidate]:
+def id_candidates(
+    text: str, kinds: frozenset[str], lang: str, today: date, contexts: dict[tuple[int, int], Context] | None = None
+) -> list[Candidate]:
     """Valid readings of the digit runs in ``text`` as identifiers of ``kinds``.
 
     Of two valid readings of one kind where one lies inside the other, only the longer is
-    kept (``7707083893 24`` is one 12-digit INN, not also a 10-digit one).
+    kept (``7707083893 24`` is one 12-digit INN, not also a 10-digit one). ``contexts``
+    caches the labels around each span for the other finders of the same call.
     """
+    if contexts is None:
+        contexts = {}
     found: list[Candidate] = []
+    by_length = _readings(kinds)
     for run in _RUN.finditer(text):
         for start, end, digits in _stretches(text, run):
             written = text[start:end]
-            compact = _NON_DIGIT.sub("", written)
+            compact = written if written.isdigit() else _NON_DIGIT.sub("", written)
             context: Context | None = None
-            for kind in _KINDS_BY_LENGTH[digits]:
-                if kind not in kinds or not _plausible(kind, compact):
+            for kind in by_length.get(digits, ()):
+                if not _plausible(kind, compact):
                     continue
                 begin, base = start, _base(kind, written, digits)
                 if kind == "GR_AFM":
@@ -156,13 +233,21 @@ def id_candidates(text: str, kinds: frozenset[str], lang: str, today: date) -> l
                     if prefix is not None:
                         begin, base = prefix.start(), 0.85
                 if identifiers.is_valid(kind, text[begin:end], today=today):
-                    context = context or context_at(text, start, end)
+                    context = context or span_context(text, start, end, contexts)
                     found.append(scored(kind, begin, end, base, context, lang))
     if "RU_PASSPORT" in kinds:
         for match in _PASSPORT_SPLIT.finditer(text):
-            context = context_at(text, match.start(), match.end())
+            context = span_context(text, match.start(), match.end(), contexts)
             found.append(scored("RU_PASSPORT", match.start(), match.end(), 0.5, context, lang))
     return _longest_per_kind(found)
+
+
+def span_context(text: str, start: int, end: int, contexts: dict[tuple[int, int], Context]) -> Context:
+    """The labels around ``text[start:end]``, computed once per span and call."""
+    context = contexts.get((start, end))
+    if context is None:
+        context = contexts[start, end] = context_at(text, start, end)
+    return context
 
 
 def _longest_per_kind(found: list[Candidate]) -> list[Candidate]:
@@ -179,17 +264,26 @@ def _longest_per_kind(found: list[Candidate]) -> list[Candidate]:
 
 # Local part, then labels of letters/digits/hyphens, then a top-level domain of letters only.
 # No tldextract: the public-suffix list is a network fetch (presidio#1205), and the shape
-# alone separates addresses from other text well enough to redact them.
-_EMAIL = re.compile(
-    r"(?<![\w.%+-])[\w%+-](?:[\w.%+-]*[\w%+-])?@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,63}(?![\w-])"
-)
+# alone separates addresses from other text well enough to redact them. The pattern is
+# tried only at each "@": scanning the whole note with it costs more than the rest.
+_LOCAL = re.compile(r"[\w%+-](?:[\w.%+-]{0,62}[\w%+-])?$")
+_DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,63}(?![\w-])")
+_LOCAL_BEFORE = re.compile(r"[\w.%+-]")
 
 
 def email_candidates(text: str) -> list[Candidate]:
     """E-mail addresses in ``text`` (score 1.0)."""
-    if "@" not in text:
-        return []
-    return [Candidate(EMAIL, m.start(), m.end(), 1.0) for m in _EMAIL.finditer(text)]
+    found = []
+    at = text.find("@")
+    while at > 0:
+        local = _LOCAL.search(text, max(0, at - 64), at)
+        domain = _DOMAIN.match(text, at + 1)
+        if local is not None and domain is not None:
+            start = local.start()
+            if start == 0 or not _LOCAL_BEFORE.match(text, start - 1):
+                found.append(Candidate(EMAIL, start, domain.end(), 1.0))
+        at = text.find("@", at + 1)
+    return found
 
 
 # --- IBANs --------------------------------------------------------------------------------------

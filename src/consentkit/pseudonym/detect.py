@@ -20,6 +20,7 @@ Nothing here logs or raises with the text: errors name the option to fix, never 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from consentkit.errors import InvalidInputError
-from consentkit.pseudonym._context import LANGUAGES, PHONE
+from consentkit.pseudonym._context import LANGUAGES, PHONE, Context
 from consentkit.pseudonym._names import PERSON, clean_names, name_matcher
 from consentkit.pseudonym._phones import phone_candidates
 from consentkit.pseudonym._recognizers import (
@@ -66,6 +67,7 @@ _PRIORITY = {kind: rank for rank, kind in enumerate((
     "KZ_IIN", "GR_AMKA", "SE_PERSONNUMMER", "RU_OMS", "RU_SNILS", "RU_INN", "GR_AFM", "RU_PASSPORT",
     IBAN, EMAIL, PHONE, PERSON))}
 _ALL_IDS = frozenset(ID_KINDS)
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -173,14 +175,15 @@ class Detector:
     def candidates(self, text: str, lang: str, names: tuple[str, ...]) -> list[Candidate]:
         """Every reading of the fast engine, before resolution."""
         found: list[Candidate] = []
-        if any(char.isdigit() for char in text):
+        if _DIGIT.search(text) is not None:
             today = self._today or date.today()
-            found += id_candidates(text, _ALL_IDS, lang, today)
+            contexts: dict[tuple[int, int], Context] = {}
+            found += id_candidates(text, _ALL_IDS, lang, today, contexts)
             settled: dict[tuple[int, int], float] = {}
             for candidate in found:
                 span = (candidate.start, candidate.end)
                 settled[span] = max(settled.get(span, 0.0), candidate.score)
-            found += phone_candidates(text, lang, self.threshold, settled)
+            found += phone_candidates(text, lang, self.threshold, settled, contexts)
             found += iban_candidates(text)
         found += email_candidates(text)
         matcher = name_matcher(names) if names else None
