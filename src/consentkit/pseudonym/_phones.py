@@ -12,7 +12,8 @@ US, Greek or Russian number more often than not, and so is almost every personnu
 AMKA (measured on the sample data). A chunk is therefore scored by how it is written and
 where:
 
-* international (``+``, or ``00`` with separators after it) and valid: 0.75; international and of a possible length: 0.5;
+* international (``+``, or ``00`` with separators after it) and valid: 0.75; international
+  and of a possible length: 0.5;
 * valid in a home region of the note's language (el GR, sv SE, ru RU, kk KZ, en GB/US)
   written with its trunk prefix or a bracketed area code: 0.6; in Greece, which has no
   trunk prefix: 0.5; without the trunk prefix: 0.35;

@@ -19,6 +19,7 @@ reflects how rarely a random string passes its check (``pii-and-identifiers.md``
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -89,7 +90,7 @@ _MAX_DIGITS = 16
 
 def _base(kind: str, written: str, digits: int) -> float:
     """Score of a valid reading before context: rarer by chance and more telling form score higher."""
-    if kind == "GR_AMKA" or kind == "KZ_IIN":
+    if kind in {"GR_AMKA", "KZ_IIN"}:
         return 0.65
     if kind == "SE_PERSONNUMMER":
         if _PNR_SIGNED.fullmatch(written):
@@ -153,7 +154,7 @@ def _afm(digits: str) -> bool:
 # then checks everything again (written form, dates, check digits): most digit runs in a
 # note are case numbers, amounts and phone numbers that fail here at a fraction of the cost.
 # The arithmetic is that of ``identifiers`` (pii-and-identifiers.md §5).
-_SCREENS = {
+_SCREENS: dict[str, Callable[[str], bool]] = {
     "GR_AMKA": _luhn,
     "SE_PERSONNUMMER": lambda digits: _luhn(digits[-10:]),
     "RU_OMS": _luhn,

@@ -155,7 +155,8 @@ class Detector:
         self._ner = tuple(ner)
         self._presidio: PresidioEngine | None = None
         if engine == "presidio":
-            from consentkit.pseudonym.detect_presidio import PresidioEngine
+            # Lazy: presidio and spaCy cost ~1.5 s to import; the fast engine never needs them.
+            from consentkit.pseudonym.detect_presidio import PresidioEngine  # noqa: PLC0415
 
             self._presidio = PresidioEngine(threshold=threshold, today=today)
 

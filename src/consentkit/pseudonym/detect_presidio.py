@@ -74,7 +74,7 @@ def _blank(lang: str) -> Any:
         return spacy.blank("xx")
 
 
-class BlankSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
+class BlankSpacyNlpEngine(SpacyNlpEngine):
     """presidio's spaCy engine on blank pipelines: tokens and lower-case lemmas, no NER, no download."""
 
     def __init__(self, languages: Sequence[str]) -> None:
@@ -83,7 +83,8 @@ class BlankSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
 
     def load(self) -> None:
         """Build the blank pipelines (never ``spacy.load`` or ``spacy.cli.download``)."""
-        self.nlp = {lang: _blank(lang) for lang in self._languages}
+        # presidio declares ``nlp`` as None until loaded; this is the loaded state.
+        self.nlp = {lang: _blank(lang) for lang in self._languages}  # type: ignore[assignment]
 
     def get_supported_entities(self) -> list[str]:
         """No NER: the pipelines are blank."""
@@ -96,12 +97,13 @@ class BlankSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
                             scores=[])
 
 
-class CandidateRecognizer(EntityRecognizer):  # type: ignore[misc]
+class CandidateRecognizer(EntityRecognizer):
     """A presidio recognizer for one entity type and language that runs a consentkit finder."""
 
     def __init__(self, entity: str, lang: str, finder: Finder, context: Sequence[str] = ()) -> None:
         self._finder = finder
-        super().__init__(supported_entities=[entity], name=f"consentkit:{entity}:{lang}",
+        self._label = f"consentkit:{entity}:{lang}"
+        super().__init__(supported_entities=[entity], name=self._label,
                          supported_language=lang, context=list(context))
 
     def load(self) -> None:
@@ -110,7 +112,7 @@ class CandidateRecognizer(EntityRecognizer):  # type: ignore[misc]
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[Any]:
         """Results for the finder's candidates; the score is also kept under ``SCORE_KEY``."""
         return [RecognizerResult(c.type, c.start, c.end, c.score,
-                                 analysis_explanation=AnalysisExplanation(self.name, c.score),
+                                 analysis_explanation=AnalysisExplanation(self._label, c.score),
                                  recognition_metadata={SCORE_KEY: c.score})
                 for c in self._finder(text)]
 
@@ -159,7 +161,7 @@ class PresidioEngine:
 
     def candidates(self, text: str, lang: str, names: tuple[str, ...]) -> list[Candidate]:
         """Every reading presidio's engine reports, with consentkit's own scores."""
-        ad_hoc = None
+        ad_hoc: list[EntityRecognizer] | None = None
         matcher = name_matcher(names) if names else None
         if matcher is not None:
             ad_hoc = [CandidateRecognizer(PERSON, lang, matcher.candidates)]
