@@ -61,7 +61,7 @@ def policy_validate(app: App, file: Path | None) -> None:
     """Validate one pack file, or every pack; errors name file, line and field."""
     library = _library()
     if file is not None:
-        pack = library.load_file(str(file), file.read_text("utf-8"))
+        pack = library.load_file(str(file), _read_pack(file))
         app.emit({"valid": True, "id": pack.id, "hash": pack.content_hash}, human=f"{file}: valid ({pack.ref})")
         return
     packs = [library.get(pid) for pid in library.ids()]
@@ -86,8 +86,20 @@ def policy_diff(app: App, old: str, new: str) -> None:
 def _load(library: PackLibrary, ref: str) -> Pack:
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") and path.is_file():
-        return library.load_file(str(path), path.read_text("utf-8"))
+        return library.load_file(str(path), _read_pack(path))
     return library.get(ref)
+
+
+def _read_pack(path: Path) -> str:
+    """The text of a pack file; unreadable or non-UTF-8 files are a one-line input error."""
+    from consentkit.errors import InvalidInputError
+
+    try:
+        return path.read_text("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path}: not UTF-8 text; save the pack as UTF-8") from None
+    except OSError as error:
+        raise InvalidInputError(f"cannot read {path}: {error.strerror or 'I/O error'}") from None
 
 
 def _diff(a: Any, b: Any, path: str) -> Any:

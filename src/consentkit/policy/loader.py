@@ -100,7 +100,11 @@ class PackLibrary:
             candidate = folder.joinpath(f"{pack_id}.yaml")
             if candidate.is_file():
                 name = f"policies/{pack_id}.yaml" if folder is self._folders[0] else str(candidate)
-                source = parse_source(name, candidate.read_text("utf-8"))
+                try:
+                    text = candidate.read_text("utf-8")
+                except UnicodeDecodeError:
+                    raise ValidationError(f"{name}: not UTF-8 text; save the pack as UTF-8") from None
+                source = parse_source(name, text)
                 validate_source(source, self._validator)
                 if source.data["id"] != pack_id:
                     raise ValidationError(f"{source.where(('id',))}: the id must be {pack_id!r} (the file name)")

@@ -14,6 +14,10 @@ __all__ = ["PackSource", "field_path", "parse_source"]
 
 Path = tuple[str | int, ...]
 
+#: Deeper nesting than any pack needs; PyYAML composes nodes recursively, so a file of
+#: thousands of ``[`` would otherwise end in a RecursionError instead of a message.
+_MAX_NESTING = 32
+
 
 @dataclass(frozen=True)
 class PackSource:
@@ -42,13 +46,19 @@ def field_path(path: Path) -> str:
     """``overrides.child-welfare-report.recipients[1]``."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        # A key with a line break in it would split the one-line message: show it escaped.
+        name = part if part.isprintable() else repr(part)
+        text += f".{name}" if text else name
     return text or "(top level)"
 
 
 def parse_source(name: str, text: str) -> PackSource:
     """Parse YAML text; a syntax error or a non-mapping document raises with the line."""
     try:
+        _check_events(name, text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
@@ -68,6 +78,25 @@ def parse_source(name: str, text: str) -> PackSource:
             f"{name} line {line}, {field_path(path)}: duplicate key (an earlier one would be ignored)"
             for path, line in duplicates))
     return PackSource(name, data, lines)
+
+
+def _check_events(name: str, text: str) -> None:
+    """Refuse aliases and deep nesting before anything is built from the file.
+
+    An alias may point at its own ancestor (a cycle) or fan out nine times per level (the
+    "billion laughs" file): walking either would never end. Packs never need one.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        where = f"{name} line {event.start_mark.line + 1}" if event.start_mark is not None else name
+        if isinstance(event, yaml.AliasEvent):
+            raise ValidationError(f"{where}: YAML aliases (*name) are not allowed in a pack; write the values out")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > _MAX_NESTING:
+                raise ValidationError(f"{where}: nested deeper than {_MAX_NESTING} levels; not a pack")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _walk(node: yaml.Node, path: Path, lines: dict[Path, int], duplicates: list[tuple[Path, int]]) -> None:
