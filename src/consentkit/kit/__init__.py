@@ -17,6 +17,7 @@ from consentkit.kit._consents import ConsentOps
 from consentkit.kit._disclosure import DisclosureOps
 from consentkit.kit._interop import InteropOps
 from consentkit.kit._pseudonym import PseudonymOps
+from consentkit.kit._redact import RedactOps
 from consentkit.kit._reports import ReportOps
 from consentkit.kit._subjects import ERASURE_GROUNDS, SubjectOps
 from consentkit.storage import Store
@@ -30,7 +31,8 @@ class InitResult(dict[str, object]):
     """What ``init`` did: keys created or reused, schema revision, roles of the actor."""
 
 
-class ConsentKit(ReportOps, SubjectOps, InteropOps, ConsentOps, DisclosureOps, AdminOps, AuditOps, PseudonymOps):
+class ConsentKit(ReportOps, SubjectOps, InteropOps, ConsentOps, DisclosureOps, AdminOps, AuditOps, PseudonymOps,
+                 RedactOps):
     """One installation of consentkit, used by one actor.
 
     Open it with :meth:`open` (or create it with :meth:`init`), then call one method per

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from consentkit.pseudonym._recognizers import Candidate
 
-__all__ = ["PERSON", "NameMatcher", "name_matcher"]
+__all__ = ["PERSON", "NameMatcher", "clean_names", "known_name_of", "name_matcher"]
 
 PERSON = "PERSON"
 FULL_SCORE, INITIALS_SCORE, PART_SCORE = 0.9, 0.85, 0.7
@@ -165,3 +165,16 @@ def _clean(names: tuple[str, ...]) -> tuple[str, ...]:
         if stripped:
             seen.setdefault(stripped, None)
     return tuple(seen)
+
+
+def known_name_of(fragment: str, names: Sequence[str]) -> str | None:
+    """The given name that ``fragment`` (a PERSON span) is a form of, if one covers it whole.
+
+    Lets consistent pseudonyms map ``Ивану Петрову`` and ``Иван Петров`` to one value.
+    """
+    for name in clean_names(names):
+        matcher = name_matcher((name,))
+        if matcher is not None and any(c.start == 0 and c.end == len(fragment)
+                                       for c in matcher.candidates(fragment)):
+            return name
+    return None

@@ -52,6 +52,8 @@ __all__ = [
     "Entity",
     "NerBackend",
     "Redaction",
+    "apply",
+    "check_language",
     "get_detector",
     "guess_language",
 ]
