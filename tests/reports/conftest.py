@@ -59,7 +59,7 @@ activities:
     categories: [identity, contact, substance-use]
     recipients: [treatment-provider, healthcare]
     retention: Five years after the last entry.
-    transfers: [{country: NO, safeguard: "adequacy decision (EEA)"}]
+    transfers: [{country: Norway, safeguard: "adequacy decision (EEA)"}]
 """
 
 

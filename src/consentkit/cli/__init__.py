@@ -16,6 +16,8 @@ from consentkit.cli.override import override
 from consentkit.cli.policy import policy
 from consentkit.cli.pseudonymise import pseudonymise, reidentify
 from consentkit.cli.redact import redact
+from consentkit.cli.report import report
+from consentkit.cli.sar import sar
 from consentkit.cli.setup import init
 from consentkit.cli.subject import subject
 
@@ -44,6 +46,8 @@ def cli(ctx: click.Context, db: str | None, keys: str | None, actor: str | None,
 for _command in (init, demo, subject, consent, check, policy, override, disclosure, audit, actor, keys):
     cli.add_command(_command)
 for _command in (pseudonymise, reidentify, redact):
+    cli.add_command(_command)
+for _command in (report, sar):
     cli.add_command(_command)
 
 
