@@ -11,11 +11,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 from consentkit.audit.envelope import ENTRY_FORMAT, GENESIS_HASH, encode_entry, entry_hash
 from consentkit.audit.merkle import CompactRange
 
-__all__ = ["ChainReport", "Damage", "EncodedRow", "RawRow", "TrustedRoot", "scan_chain", "scan_encoded"]
+__all__ = [
+    "NO_BLOCKS", "ChainReport", "Damage", "EncodedRow", "RangeScan", "RawLookup", "RawRow", "TrustedRoot",
+    "check_roots", "finish", "join_ranges", "scan_chain", "scan_encoded", "scan_range",
+]
 
 #: A stored row in column order: seq, ts, actor, action, subject, object, outcome,
 #: details, sealed, prev_hash, entry_hash.
@@ -91,104 +95,211 @@ def _row_damage(origin: str, row: RawRow, expected: int, prev: bytes,
 
 def scan_chain(origin: str, rows: Iterable[RawRow], trusted: Sequence[TrustedRoot] = ()) -> ChainReport:
     """Verify raw ``rows`` (in seq order, e.g. from an export) against each trusted root."""
-    current: list[RawRow] = []
+    held: list[RawRow] = []
+    first = 0  # position of held[0] in the whole scan
     sealed = 0
 
-    def encoded() -> Iterator[EncodedRow]:
-        nonlocal sealed
-        for row in rows:
-            current[:] = [row]
-            tail = "\n".join((str(row[0]), row[1], row[2], row[3], row[4] or "", row[5] or "", row[6], row[7],
-                              row[8] or "", row[9].hex()))
-            sealed += row[8] is not None
-            yield row[0], tail.encode("utf-8"), row[10]
+    def batches() -> Iterator[list[EncodedRow]]:
+        nonlocal first, sealed
+        source = iter(rows)
+        while chunk := list(islice(source, 4096)):
+            first += len(held)
+            held[:] = chunk
+            sealed += sum(row[8] is not None for row in chunk)
+            yield [(row[0], _tail(row), row[10]) for row in chunk]
 
-    report = scan_encoded(origin, encoded(), trusted, lambda _seq: current[0] if current else None)
+    report = scan_encoded(origin, batches(), trusted, lambda _seq, position: held[position - first])
     report.sealed_events = sealed
     return report
 
 
-def scan_encoded(origin: str, rows: Iterable[EncodedRow], trusted: Sequence[TrustedRoot],
-                 raw: Callable[[int], RawRow | None]) -> ChainReport:
-    """Verify entries given as ``(seq, entry bytes after the first two lines, hash)``.
+def _tail(row: RawRow) -> bytes:
+    return "\n".join((str(row[0]), row[1], row[2], row[3], row[4] or "", row[5] or "", row[6], row[7],
+                      row[8] or "", row[9].hex())).encode("utf-8")
 
-    ``raw(seq)`` returns the stored columns of a row that failed the fast checks, so its
-    damage can be named (changed, inserted, reordered, deleted).
+
+#: ``raw(seq, position)``: the stored columns of the row that failed the fast checks (the
+#: ``position``-th row of the scan, whose seq column says ``seq``), so its damage can be named.
+RawLookup = Callable[[int, int], RawRow | None]
+
+
+@dataclass
+class RangeScan:
+    """What one scan of consecutive entries found, to be joined with its neighbours.
+
+    A range that starts at a multiple of ``2**block_height`` hands over the roots of its
+    complete blocks (perfect subtrees of the whole tree) and, at each size asked for, the
+    peaks inside the block in progress: with the blocks before it, that is the tree at that
+    size. A scan from 0 with no blocks keeps all its peaks (the classic compact range).
     """
-    report = ChainReport()
-    pending = sorted(trusted, key=lambda t: t.size)
-    next_check = pending[0].size if pending else -1
+
+    start: int
+    size: int = 0
+    first_prev: bytes = b""
+    last_hash: bytes = b""
+    blocks: list[bytes] = field(default_factory=list)
+    peaks: list[bytes] = field(default_factory=list)
+    #: (tree size, complete blocks of this range by then, peaks of the block in progress)
+    snapshots: list[tuple[int, int, list[bytes]]] = field(default_factory=list)
+    damage: Damage | None = None
+
+
+NO_BLOCKS = 62  # a block larger than any log: the scan keeps every peak
+
+
+def scan_range(origin: str, batches: Iterable[Sequence[EncodedRow]], *, start: int = 0,
+               prev: bytes | None = GENESIS_HASH, block_height: int = NO_BLOCKS, sizes: Iterable[int] = (),
+               raw: RawLookup | None = None) -> RangeScan:
+    """Verify consecutive entries from seq ``start``, given in lists of ``(seq, entry bytes after
+    the first two lines, stored hash)``; stops at the first damaged entry.
+
+    ``prev`` is the hash the first entry must name; ``None`` takes whatever the first entry
+    names (a range after the first: the caller checks it joins its left neighbour). Without
+    ``raw`` a damaged entry is only reported as "changed"; the caller rescans to name it.
+    """
+    if start & ((1 << block_height) - 1):
+        raise ValueError("a range must start at a block boundary")
+    scan = RangeScan(start)
+    blocks, peaks, snapshots = scan.blocks, scan.peaks, scan.snapshots
+    due = sorted({size for size in sizes if size >= start})
+    due.append(-1)
+    next_due, due_at = due[0], 0
+    mask = (1 << block_height) - 1
     # The hot loop is inlined: an intact row costs one hash over its bytes, one node hash on
     # average and a few comparisons. Any row that fails goes through _row_damage.
     leaf = hashlib.sha256(b"\x00" + f"{ENTRY_FORMAT}\n{origin}\n".encode())
     node = hashlib.sha256(b"\x01")
-    peaks: list[bytes] = []  # CompactRange's peaks: the leaf needs no length check, it equals a digest
     recent: list[bytes] = [b""] * _RECENT  # the last _RECENT entry hashes, at seq % _RECENT
-    prev, prev_hex, expected = GENESIS_HASH, GENESIS_HASH.hex().encode(), 0
+    expected = start
+    prev_hex = prev.hex().encode() if prev is not None else None
+    scan.first_prev = prev or b""
+    for batch in batches:
+        if prev_hex is None and batch:
+            prev_hex = batch[0][1][-64:]
+            prev = scan.first_prev = _unhex(prev_hex)
+        for seq, tail, stored in batch:
+            if expected == next_due:
+                snapshots.append((expected, len(blocks), peaks.copy()))
+                due_at += 1
+                next_due = due[due_at]
+            state = leaf.copy()
+            state.update(tail)
+            if seq != expected or not tail.endswith(prev_hex) or state.digest() != stored:  # type: ignore[arg-type]
+                scan.damage = _damage_at(origin, raw, seq, expected, prev, recent)
+                scan.size, scan.last_hash = expected - start, prev or b""
+                return scan
+            prev = recent[expected % _RECENT] = digest = stored
+            prev_hex = stored.hex().encode()
+            carry = expected & mask  # CompactRange.append: merge equal-height peaks like a binary carry
+            while carry & 1:
+                state = node.copy()
+                state.update(peaks.pop())
+                state.update(digest)
+                digest = state.digest()
+                carry >>= 1
+            peaks.append(digest)
+            expected += 1
+            if not expected & mask:
+                blocks.append(peaks.pop())
+    if expected == next_due:
+        snapshots.append((expected, len(blocks), peaks.copy()))
+    scan.size, scan.last_hash = expected - start, prev or b""
+    return scan
+
+
+def _unhex(text: bytes) -> bytes:
+    try:
+        return bytes.fromhex(text.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return b""
+
+
+def _damage_at(origin: str, raw: RawLookup | None, seq: int, expected: int, prev: bytes | None,
+               recent: list[bytes]) -> Damage:
+    if raw is None or prev is None:
+        return Damage("changed", seq, f"entry {seq} does not verify")
+    row = raw(seq, expected)
+    if row is None:
+        return Damage("changed", seq, f"entry {seq} could not be read back")
+    damage = _row_damage(origin, row, expected, prev, _recent_map(recent, expected))
+    # The fast checks failed but the columns re-encode fine: the stored entry disagrees.
+    return damage or Damage("changed", seq, f"entry {seq} was changed: its content no longer matches its hash")
+
+
+def join_ranges(scans: Sequence[RangeScan]) -> tuple[int, bytes, dict[int, bytes]]:
+    """Join consecutive range scans: (size, root, {size: root at each snapshot}).
+
+    Every range but the last must be complete and end on a block boundary (the caller
+    checked that each range starts where the previous one ended and names its last hash).
+    """
+    blocks = CompactRange()
+    roots: dict[int, bytes] = {}
+    for scan in scans:
+        used = 0
+        for size, complete, partial in scan.snapshots:
+            for block in scan.blocks[used:complete]:
+                blocks.append(block)
+            used = complete
+            roots[size] = CompactRange.from_peaks(size, [*blocks.peaks, *partial]).root()
+        for block in scan.blocks[used:]:
+            blocks.append(block)
+    size = scans[-1].start + scans[-1].size if scans else 0
+    return size, CompactRange.from_peaks(size, [*blocks.peaks, *(scans[-1].peaks if scans else [])]).root(), roots
+
+
+def check_roots(report: ChainReport, trusted: Sequence[TrustedRoot], roots: dict[int, bytes], *,
+                intact: bool) -> None:
+    """Compare the trusted roots of sizes up to ``report.size`` with the tree's roots there.
+
+    Sets ``report.damage`` to the first mismatch; a trusted root beyond the end of an
+    ``intact`` log means entries were cut off ("truncated").
+    """
     last_good: TrustedRoot | None = None
-    for seq, tail, stored in rows:
-        if expected == next_check:
-            last_good, next_check = _check_due(report, pending, expected, peaks, last_good)
-            if report.damage:
-                return report
-        state = leaf.copy()
-        state.update(tail)
-        if seq != expected or tail[-64:] != prev_hex or state.digest() != stored:
-            row = raw(seq)
-            damage = (_row_damage(origin, row, expected, prev, _recent_map(recent, expected)) if row is not None
-                      else Damage("changed", seq, f"entry {seq} could not be read back"))
-            if damage is not None:
-                report.damage = damage
-                return report
-        prev = recent[expected % _RECENT] = digest = stored
-        prev_hex = stored.hex().encode()
-        carry = expected  # CompactRange.append: merge equal-height peaks like a binary carry
-        while carry & 1:
-            state = node.copy()
-            state.update(peaks.pop())
-            state.update(digest)
-            digest = state.digest()
-            carry >>= 1
-        peaks.append(digest)
-        expected += 1
-    if expected == next_check:
-        last_good, next_check = _check_due(report, pending, expected, peaks, last_good)
-        if report.damage:
-            return report
-    report.size, report.root = expected, CompactRange.from_peaks(expected, peaks).root()
-    if pending:
-        newest = pending[-1]
+    for want in sorted(trusted, key=lambda t: t.size):
+        if want.size > report.size:
+            if intact:
+                newest = max(trusted, key=lambda t: t.size)
+                report.damage = Damage(
+                    "truncated", report.size,
+                    f"the log has {report.size} entries but {newest.label} covers {newest.size}: "
+                    f"entries from {report.size} on were removed")
+            return
+        if roots.get(want.size) == want.root:
+            report.checked_roots.append(want)
+            last_good = want
+            continue
+        since = last_good.size if last_good else 0
         report.damage = Damage(
-            "truncated", expected,
-            f"the log has {expected} entries but {newest.label} covers {newest.size}: "
-            f"entries from {expected} on were removed")
+            "changed", since,
+            f"entries {since}-{want.size - 1} no longer match {want.label}: at least one was changed "
+            "and the chain re-hashed after it was signed")
+        return
+
+
+def scan_encoded(origin: str, batches: Iterable[Sequence[EncodedRow]], trusted: Sequence[TrustedRoot],
+                 raw: RawLookup) -> ChainReport:
+    """Verify the whole log in one scan: entries in lists of ``(seq, entry bytes after the first
+    two lines, hash)``, each trusted root compared with the tree at its size.
+
+    ``raw(seq, position)`` returns the stored columns of a row that failed the fast checks,
+    so its damage can be named (changed, inserted, reordered, deleted).
+    """
+    scan = scan_range(origin, batches, sizes=[t.size for t in trusted], raw=raw)
+    return finish([scan], trusted)
+
+
+def finish(scans: Sequence[RangeScan], trusted: Sequence[TrustedRoot]) -> ChainReport:
+    """The report of joined range scans: size, root, the first damage, the roots checked."""
+    report = ChainReport()
+    size, root, roots = join_ranges(scans)
+    damaged = next((scan.damage for scan in scans if scan.damage is not None), None)
+    report.size, report.root = size, root
+    check_roots(report, trusted, roots, intact=damaged is None)
+    if report.damage is None:
+        report.damage = damaged
     return report
 
 
 def _recent_map(recent: list[bytes], expected: int) -> dict[bytes, int]:
     """Entry hash -> seq for the last _RECENT entries (built only when a row is damaged)."""
     return {recent[seq % _RECENT]: seq for seq in range(max(0, expected - _RECENT), expected)}
-
-
-def _check_due(report: ChainReport, pending: list[TrustedRoot], size: int, peaks: list[bytes],
-               last_good: TrustedRoot | None) -> tuple[TrustedRoot | None, int]:
-    """Check every trusted root of ``size``; returns the last good one and the next size to check."""
-    compact = CompactRange.from_peaks(size, peaks)
-    while pending and pending[0].size == size:
-        last_good = _check_root(report, compact, pending.pop(0), last_good)
-        if report.damage:
-            break
-    return last_good, pending[0].size if pending else -1
-
-
-def _check_root(report: ChainReport, compact: CompactRange, want: TrustedRoot,
-                last_good: TrustedRoot | None) -> TrustedRoot:
-    if compact.root() == want.root:
-        report.checked_roots.append(want)
-        return want
-    since = last_good.size if last_good else 0
-    report.damage = Damage(
-        "changed", since,
-        f"entries {since}-{want.size - 1} no longer match {want.label}: at least one was changed "
-        "and the chain re-hashed after it was signed")
-    return want

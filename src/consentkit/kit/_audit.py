@@ -113,8 +113,8 @@ class AuditOps(KitBase):
                     with closing(tx.audit.rows()) as rows:
                         report = scan_chain(self.keys.origin, rows, roots)
                 else:
-                    with closing(tx.audit.entries()) as entries:
-                        report = scan_encoded(self.keys.origin, entries, roots, tx.audit.raw)
+                    with closing(tx.audit.entries()) as batches:
+                        report = scan_encoded(self.keys.origin, batches, roots, lambda seq, _at: tx.audit.raw(seq))
                 result.size, result.root = report.size, report.root.hex()
                 result.damage = report.damage
             if result.damage is None:

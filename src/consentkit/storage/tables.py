@@ -113,7 +113,9 @@ class AuditEventRow(Base):
     """
 
     __tablename__ = "ck_audit_events"
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # On SQLite seq is the rowid (INTEGER PRIMARY KEY, 64 bits there too): seq-order scans read the table alone.
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                                     autoincrement=False)
     ts: Mapped[str] = mapped_column(String(_TIME))
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
