@@ -87,7 +87,10 @@ def parse_instant(text: str, *, field_name: str = "time") -> datetime:
         ) from None
     if parsed.tzinfo is None:
         raise InvalidInputError(f"{field_name}: add a UTC offset, e.g. 2026-03-01T14:30:00Z")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before the first representable instant
+        raise InvalidInputError(f"{field_name}: out of range (between years 0001 and 9999 in UTC)") from None
 
 
 def format_instant(moment: datetime) -> str:

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from consentkit.kit._audit import AuditVerification
 
 INTEGRITY_EXIT = 4
+#: Sequence numbers and sizes are 64-bit signed in both databases; larger values are a usage error.
+MAX_SEQ = 2**63 - 1
 
 
 @click.group()
@@ -67,7 +69,7 @@ def audit_checkpoint(app: App, out: Path | None) -> None:
 
 
 @audit.command("prove")
-@click.argument("seq", type=click.IntRange(0))
+@click.argument("seq", type=click.IntRange(0, MAX_SEQ))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the proof here [default: audit-<SEQ>.tlog-proof].")
 @common_options
@@ -83,8 +85,10 @@ def audit_prove(app: App, seq: int, out: Path | None) -> None:
 
 
 @audit.command("consistency")
-@click.option("--from", "old_size", required=True, type=click.IntRange(1), help="Earlier tree size.")
-@click.option("--to", "new_size", type=click.IntRange(1), help="Later tree size [default: now].")
+@click.option("--from", "old_size", required=True, type=click.IntRange(1, MAX_SEQ),
+              help="Earlier tree size.")
+@click.option("--to", "new_size", type=click.IntRange(1, MAX_SEQ),
+              help="Later tree size [default: now].")
 @common_options
 @pass_app
 def audit_consistency(app: App, old_size: int, new_size: int | None) -> None:

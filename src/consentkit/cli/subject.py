@@ -61,7 +61,7 @@ def subject_show(app: App, subject_id: str) -> None:
 @subject.command("list")
 @click.option("--jurisdiction", help="Only this jurisdiction.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--offset", default=0, type=click.IntRange(0))
+@click.option("--offset", default=0, type=click.IntRange(0, 2**63 - 1))
 @common_options
 @pass_app
 def subject_list(app: App, jurisdiction: str | None, limit: int, offset: int) -> None:
