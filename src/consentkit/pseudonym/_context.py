@@ -8,8 +8,8 @@ detector scores every reading and lets the label nearest to the number decide:
 * the candidate's own label is the nearest one: ``+boost`` (0.35; RU_PASSPORT, which has no
   check digit and lives on its label, 0.5);
 * its own label is in the window but another stands nearer: ``+0.15``;
-* only other labels are in the window: ``-0.15`` (evidence it is something else);
-* a phone number whose nearest label says case, file or reference number: ``-0.35``;
+* only other labels are in the window: ``-0.15`` (evidence it is something else), and
+  ``-0.35`` for a phone number whose nearest label says case, file or reference number;
 * its own label right after the number (``850709-2388 (personnummer)``): ``+0.2``.
 
 The window is the 48 characters before the number, cut at the previous digit so the label
@@ -171,10 +171,8 @@ class Context:
             delta = _BOOST.get(kind, _DEFAULT_BOOST)
         elif kind in self.present:
             delta = 0.15
-        elif kind == PHONE and self.nearest == NEGATIVE:
-            delta = -0.35
-        elif self.nearest is not None and self.nearest != NEGATIVE:
-            delta = -0.15
+        elif self.nearest is not None:
+            delta = -0.35 if kind == PHONE and self.nearest == NEGATIVE else -0.15
         if delta <= 0 and self.after() == kind:
             delta = 0.2
         return delta

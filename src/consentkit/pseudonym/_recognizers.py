@@ -86,6 +86,7 @@ _KINDS_BY_LENGTH: dict[int, tuple[str, ...]] = {
     16: ("RU_OMS",),
 }
 _MAX_DIGITS = 16
+_INNER = 0.15
 
 
 def _base(kind: str, written: str, digits: int) -> float:
@@ -222,13 +223,15 @@ def id_candidates(
     by_length = _readings(kinds)
     for run in _RUN.finditer(text):
         for start, end, digits in _stretches(text, run):
+            # A stretch inside a longer run (two numbers a space apart) is a weaker reading.
+            inner = 0.0 if (start, end) == run.span() else _INNER
             written = text[start:end]
             compact = written if written.isdigit() else _NON_DIGIT.sub("", written)
             context: Context | None = None
             for kind in by_length.get(digits, ()):
                 if not _plausible(kind, compact):
                     continue
-                begin, base = start, _base(kind, written, digits)
+                begin, base = start, _base(kind, written, digits) - inner
                 if kind == "GR_AFM":
                     prefix = _AFM_PREFIX.search(text, max(0, start - 3), start)
                     if prefix is not None:
@@ -313,17 +316,18 @@ def _iban_ok(compact: str) -> bool:
 def iban_candidates(text: str) -> list[Candidate]:
     """IBANs in ``text``, cut to their country's registered length and checked mod 97 (score 1.0)."""
     found = []
-    for match in _IBAN.finditer(text):
+    match = _IBAN.search(text)
+    while match is not None:
+        # The pattern may run on into the next words; the country's length says where it ends,
+        # and the search goes on from there (another IBAN may follow in the same stretch).
+        next_from = match.start() + 1
         length = _IBAN_LENGTHS.get(match.group(1).upper())
-        if length is None:
-            continue
         positions = [m.start() for m in _ALNUM.finditer(match.group())]
-        if len(positions) < length:
-            continue
-        end = match.start() + positions[length - 1] + 1
-        if end < len(text) and text[end].isalnum():
-            continue  # the registered length ends inside a word: not this IBAN
-        compact = "".join(ch for ch in text[match.start():end] if ch.isalnum()).upper()
-        if _iban_ok(compact):
-            found.append(Candidate(IBAN, match.start(), end, 1.0))
+        if length is not None and len(positions) >= length:
+            end = match.start() + positions[length - 1] + 1
+            compact = "".join(ch for ch in text[match.start():end] if ch.isalnum()).upper()
+            if not (end < len(text) and text[end].isalnum()) and _iban_ok(compact):
+                found.append(Candidate(IBAN, match.start(), end, 1.0))
+                next_from = end
+        match = _IBAN.search(text, next_from)
     return found
