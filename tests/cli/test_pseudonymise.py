@@ -164,3 +164,31 @@ def test_progress_bar_draws_on_one_line_and_ends_it() -> None:
     bar.close()
     assert stream.getvalue() == ("\rcounting 16,384 rows\x1b[K"
                                  "\rwriting [" + "#" * 30 + "] 100/100 rows\x1b[K\n")
+
+
+def test_from_db_subjects(run: Run, tmp_path: Path) -> None:
+    for name, born in (("Anna Svensson", "1985-07-09"), ("Eva Lind", "1985-02-01")):
+        assert run("subject", "add", "--jurisdiction", "se", "--name", name, "--birth-date", born).exit_code == 0
+    schema = tmp_path / "subjects.yaml"
+    schema.write_text("version: 1\ndomain: eval-2026\nk: 2\nquasi_identifiers: [birth_date]\ncolumns:\n"
+                      "  subject_id: pseudonym\n  birth_date: {generalise: {date: year}}\n"
+                      + "".join(f"  {c}: drop\n" for c in ("jurisdiction", "language", "created_at", "name",
+                                                           "other_names", "national_id", "national_id_type",
+                                                           "contact")), encoding="utf-8")
+    out = tmp_path / "subjects.csv"
+    data = run.json("pseudonymise", "--from-db", "subjects", "--jurisdiction", "se", "--schema", str(schema),
+                    "--out", str(out))
+    assert data["rows"] == 2 and data["k_reached"] == 2
+    assert "Anna" not in out.read_text(encoding="utf-8") and out.read_text("utf-8").count("TEXT_") == 2
+
+
+@pytest.mark.parametrize("args", [
+    ("--schema", "s.yaml", "--out", "o.csv"),
+    ("in.csv", "--from-db", "subjects", "--jurisdiction", "se", "--schema", "s.yaml", "--out", "o.csv"),
+    ("--from-db", "subjects", "--schema", "s.yaml", "--out", "o.csv"),
+    ("in.csv", "--jurisdiction", "se", "--schema", "s.yaml", "--out", "o.csv"),
+])
+def test_source_usage_errors(run: Run, args: tuple[str, ...]) -> None:
+    result = run("pseudonymise", *args)
+    assert result.exit_code == 2 and ("give either IN or --from-db" in result.stderr
+                                      or "--jurisdiction goes with --from-db subjects" in result.stderr)

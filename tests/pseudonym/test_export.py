@@ -15,8 +15,9 @@ import pytest
 
 from consentkit.errors import InvalidInputError, ValidationError
 from consentkit.keys import SecretKey
-from consentkit.pseudonym.export import Counts, Exporter, format_of, read_csv, read_jsonl
+from consentkit.pseudonym.export import Counts, Exporter
 from consentkit.pseudonym.keyed import Pseudonymiser, Tokeniser
+from consentkit.pseudonym.records import format_of, read_csv, read_jsonl
 from consentkit.pseudonym.schema import parse_schema
 from tests.pseudonym.strategies import TODAY
 

@@ -45,30 +45,48 @@ class _ProgressBar:
 
 
 @click.command()
-@click.argument("source", metavar="IN", type=click.Path(dir_okay=False))
+@click.argument("source", metavar="IN", required=False, type=click.Path(dir_okay=False))
 @click.option("--schema", "schema_path", required=True, type=click.Path(dir_okay=False),
               help="Export schema (YAML or JSON): one action per input column.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Output file (written atomically; format from its extension, else the input's).")
 @click.option("--format", "fmt", type=click.Choice(("csv", "jsonl")),
               help="Input format [default: from the extension of IN].")
+@click.option("--from-db", "from_db", type=click.Choice(("subjects",)),
+              help="Read from the database instead of IN (no clear-text file): the subjects of --jurisdiction.")
+@click.option("--jurisdiction", help="With --from-db subjects: the jurisdiction (policy pack id).")
 @click.option("--k", type=int, help="k-anonymity threshold [default: the schema's k].")
 @click.option("--suppress", is_flag=True, help="Drop the rows of quasi-identifier groups under k.")
 @click.option("--quiet", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
 @common_options
 @pass_app
-def pseudonymise(app: App, source: str, schema_path: str, out: str, fmt: str | None, k: int | None,
-                 suppress: bool, quiet: bool) -> None:
+def pseudonymise(app: App, source: str | None, schema_path: str, out: str, fmt: str | None, from_db: str | None,
+                 jurisdiction: str | None, k: int | None, suppress: bool, quiet: bool) -> None:
     """Export IN through a schema: keep, drop, pseudonym, token, generalise or redact per column.
+
+    IN is a CSV or JSONL file; or, with --from-db subjects --jurisdiction J, the clients of
+    J straight from the database (columns: subject_id, jurisdiction, language, created_at,
+    name, other_names, birth_date, national_id, national_id_type, contact).
 
     Quasi-identifiers declared in the schema are checked for k-anonymity before anything
     is written: groups under k refuse the export (exit 1) unless --suppress drops them.
     Every export is audited (domains, schema hash, rows, k reached); nothing is written
     when a row is malformed.
     """
+    from consentkit.kit._pseudonym import SubjectsQuery
+
+    if (from_db is None) != (jurisdiction is None):
+        raise click.UsageError("--jurisdiction goes with --from-db subjects")
+    origin: str | SubjectsQuery
+    if source is not None and jurisdiction is None:
+        origin = source
+    elif source is None and jurisdiction is not None:
+        origin = SubjectsQuery(jurisdiction)
+    else:
+        raise click.UsageError("give either IN or --from-db")
     bar = _ProgressBar(sys.stderr) if not quiet and sys.stderr.isatty() else None
     try:
-        result = app.kit().pseudonymise(source, schema=schema_path, out=out, fmt=fmt, k=k, suppress=suppress,
+        result = app.kit().pseudonymise(origin, schema=schema_path, out=out, fmt=fmt, k=k, suppress=suppress,
                                         progress=bar)
     finally:
         if bar is not None:

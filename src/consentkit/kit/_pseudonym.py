@@ -14,7 +14,7 @@ import hmac
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,30 +25,35 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from consentkit.access import Permission
 from consentkit.audit.events import AuditEvent, AuditRecord, Outcome
 from consentkit.errors import InvalidInputError, OperationRefusedError, PermissionDeniedError
+from consentkit.keys import open_sealed
 from consentkit.kit._base import KitBase
 from consentkit.kit._files import atomic_write
-from consentkit.pseudonym.export import (
-    Counts,
-    Exporter,
+from consentkit.pseudonym.export import Counts, Exporter
+from consentkit.pseudonym.kanon import GroupCounter, KAnonymityReport
+from consentkit.pseudonym.keyed import Tokeniser
+from consentkit.pseudonym.records import (
     Record,
     first_undecodable_line,
     format_of,
     read_csv,
     read_jsonl,
+    read_mappings,
 )
-from consentkit.pseudonym.kanon import GroupCounter, KAnonymityReport
-from consentkit.pseudonym.keyed import Tokeniser
 from consentkit.pseudonym.schema import ExportSchema, load_schema
 from consentkit.storage import Tx
 from consentkit.storage.audit_log import AuditFilter
+from consentkit.subjects import PersonalData, personal_aad
 
-__all__ = ["ExportProgress", "ExportResult", "PseudonymOps", "Reidentification"]
+__all__ = [
+    "SUBJECT_FIELDS", "ExportProgress", "ExportResult", "PseudonymOps", "Reidentification", "SubjectsQuery",
+]
 
 #: ``progress(phase, rows_done, rows_total)``: phase ``counting`` (first pass, total
 #: unknown) or ``writing`` (total known after a first pass, else ``None``).
 ExportProgress = Callable[[str, int, int | None], None]
 
 _EXPORTED = "pseudonym.exported"
+_PAGE = 500  # subjects decrypted per read transaction
 _TOKEN_HEAD = re.compile(r"tok_([0-9a-f]{8})_([A-Z][A-Z0-9_]{0,63})\.")
 _REASON_INFO = b"consentkit/audit/reidentify-reason/v1"
 _READERS: dict[str, Callable[[Iterable[str], str, tuple[str, ...]], Iterator[Record]]] = {
@@ -89,6 +94,22 @@ class ExportResult:
 
 
 @dataclass(frozen=True)
+class SubjectsQuery:
+    """Export source: the subjects of one jurisdiction, read from the database.
+
+    Its columns are :data:`SUBJECT_FIELDS`; like a file's header, the schema must give
+    every one of them an action. Erased subjects are left out (their data is gone).
+    """
+
+    jurisdiction: str
+
+
+#: The columns of a :class:`SubjectsQuery`.
+SUBJECT_FIELDS = ("subject_id", "jurisdiction", "language", "created_at", "name", "other_names", "birth_date",
+                  "national_id", "national_id_type", "contact")
+
+
+@dataclass(frozen=True)
 class Reidentification:
     """A revealed token: its kind, the clear value, the domain it was made in and the audit entry."""
 
@@ -103,7 +124,7 @@ class PseudonymOps(KitBase):
 
     def pseudonymise(
         self,
-        source: str | Path,
+        source: str | Path | SubjectsQuery,
         *,
         schema: ExportSchema | str | Path,
         out: str | Path,
@@ -112,40 +133,57 @@ class PseudonymOps(KitBase):
         suppress: bool = False,
         progress: ExportProgress | None = None,
     ) -> ExportResult:
-        """Export ``source`` (CSV or JSONL) to ``out`` through ``schema``, all or nothing.
+        """Export ``source`` to ``out`` through ``schema``, all or nothing.
 
-        With quasi-identifiers declared, a first pass counts their generalised groups; if
-        any has fewer than ``k`` rows (default: the schema's ``k``) the export is refused
-        (``written`` False, audited) unless ``suppress`` drops those rows. The output is
-        written to a temporary file and renamed at the end; the audit event commits just
-        before the rename, so no export exists without its event.
+        ``source`` is a CSV or JSONL file (``fmt`` or its extension says which) or a
+        :class:`SubjectsQuery`, read straight from the database so no clear-text file is
+        ever needed. With quasi-identifiers declared, a first pass counts their
+        generalised groups; if any has fewer than ``k`` rows (default: the schema's ``k``)
+        the export is refused (``written`` False, audited) unless ``suppress`` drops those
+        rows. The output is written to a temporary file and renamed at the end; the audit
+        event commits just before the rename, so no export exists without its event.
         """
-        source, out = Path(source), Path(out)
-        in_fmt = format_of(source.name, fmt)
-        out_fmt = _output_format(out, in_fmt)
+        out = Path(out)
         loaded = schema if isinstance(schema, ExportSchema) else _read_schema(Path(schema))
         if k is not None and k < 1:
             raise InvalidInputError("--k: give a whole number of at least 1")
         threshold = (k or loaded.k) if loaded.quasi_identifiers else None
-        if out.resolve() == source.resolve():
-            raise InvalidInputError("--out: choose a file other than the input")
         with self.store.write() as tx:  # refuse early: before reading a single row
             self._require(tx, Permission.EXPORT)
-        exporter = Exporter(loaded, self.keys.pseudonyms, today=self.clock.now().date())
-        read = _READERS[in_fmt]
+        today = self.clock.now().date()
+        if isinstance(source, SubjectsQuery):
+            self.packs.get(source.jurisdiction)  # an unknown jurisdiction is an error, not an empty export
+            in_fmt, name = "db:subjects", f"the subjects of {source.jurisdiction}"
+            out_fmt = _output_format(out, fmt or "csv")
+            exporter = Exporter(loaded, self.keys.pseudonyms, today=today, unit="record")
+            query = source
+
+            def records() -> AbstractContextManager[Iterator[Record]]:
+                return nullcontext(read_mappings(self._subject_rows(query), name, SUBJECT_FIELDS, exporter.columns))
+        else:
+            path = Path(source)
+            in_fmt, name = format_of(path.name, fmt), path.name
+            out_fmt = _output_format(out, in_fmt)
+            if out.resolve() == path.resolve():
+                raise InvalidInputError("--out: choose a file other than the input")
+            exporter = Exporter(loaded, self.keys.pseudonyms, today=today)
+            read = _READERS[in_fmt]
+
+            def records() -> AbstractContextManager[Iterator[Record]]:
+                return _file_records(path, read, exporter.columns)
 
         report: KAnonymityReport | None = None
         small: frozenset[tuple[Any, ...]] = frozenset()
         total: int | None = None
         if threshold is not None:
-            with _open_input(source) as handle:
-                counter = exporter.count_groups(read(handle, source.name, exporter.columns),
-                                                _phase(progress, "counting", None))
+            with records() as rows:
+                counter = exporter.count_groups(rows, _phase(progress, "counting", None))
             report = counter.report(threshold, suppress=suppress)
             total = report.rows
             if not report.passed:
-                record = self._audit_export(loaded, in_fmt, out_fmt, report, Counts(read=report.rows), refused=True)
-                return _result(out, out_fmt, False, Counts(read=report.rows), loaded, threshold, report, record)
+                counts = Counts(read=report.rows)
+                record = self._audit_export(loaded, source, in_fmt, out_fmt, report, counts, refused=True)
+                return _result(out, out_fmt, False, counts, loaded, threshold, report, record)
             small = counter.small_groups(threshold) if suppress else frozenset()
 
         counts = Counts()
@@ -153,14 +191,13 @@ class PseudonymOps(KitBase):
 
         def chunks() -> Iterator[str]:
             recount = GroupCounter(loaded.quasi_identifiers)
-            with _open_input(source) as handle:
-                rows = exporter.transform(read(handle, source.name, exporter.columns), counts, small,
-                                          _phase(progress, "writing", total), recount=recount)
-                yield from exporter.render(rows, out_fmt)
+            with records() as rows:
+                written = exporter.transform(rows, counts, small, _phase(progress, "writing", total), recount=recount)
+                yield from exporter.render(written, out_fmt)
             if threshold is not None and recount.report(threshold, suppress=False).groups_under_k:
-                # The file changed between the passes: what would be written is not k-anonymous.
-                raise OperationRefusedError(f"{source.name} changed while it was exported; nothing was written")
-            audited.append(self._audit_export(loaded, in_fmt, out_fmt, report, counts, refused=False))
+                # The input changed between the passes: what would be written is not k-anonymous.
+                raise OperationRefusedError(f"{name} changed while it was exported; nothing was written")
+            audited.append(self._audit_export(loaded, source, in_fmt, out_fmt, report, counts, refused=False))
 
         atomic_write(out, chunks())
         return _result(out, out_fmt, True, counts, loaded, threshold, report, audited[0])
@@ -205,14 +242,16 @@ class PseudonymOps(KitBase):
 
     # -- internals -----------------------------------------------------------------------
 
-    def _audit_export(self, schema: ExportSchema, in_fmt: str, out_fmt: str, report: KAnonymityReport | None,
-                      counts: Counts, *, refused: bool) -> AuditRecord:
+    def _audit_export(self, schema: ExportSchema, source: object, in_fmt: str, out_fmt: str,
+                      report: KAnonymityReport | None, counts: Counts, *, refused: bool) -> AuditRecord:
         details: dict[str, Any] = {
             "domains": list(schema.domains), "schema_sha256": schema.sha256, "input_format": in_fmt,
             "format": out_fmt, "rows_read": counts.read, "rows_written": 0 if refused else counts.written,
             "suppressed": counts.suppressed,
             "columns": {c.name: c.action_name for c in schema.columns},
         }
+        if isinstance(source, SubjectsQuery):
+            details["jurisdiction"] = source.jurisdiction
         if report is not None:
             details.update(quasi_identifiers=list(report.quasi_identifiers), k=report.k,
                            k_reached=report.k_reached,
@@ -224,6 +263,28 @@ class PseudonymOps(KitBase):
     def _audit_reidentify(self, details: dict[str, Any], outcome: str) -> AuditRecord:
         with self.store.write() as tx:
             return self._audit(tx, AuditEvent("pseudonym.reidentified", outcome=outcome, details=details))
+
+    def _subject_rows(self, query: SubjectsQuery) -> Iterator[dict[str, Any]]:
+        """The subjects of a jurisdiction, decrypted one page at a time (erased ones have no data)."""
+        offset = 0
+        while True:
+            with self.store.read() as tx:
+                page = tx.subjects.page(jurisdiction=query.jurisdiction, limit=_PAGE, offset=offset)
+            if not page:
+                return
+            offset += len(page)
+            for stored in page:
+                if stored.erased_at is not None or stored.personal is None:
+                    continue
+                personal = PersonalData.from_bytes(open_sealed(
+                    self._data_key(stored), stored.personal, personal_aad(stored.subject_id)))
+                yield {
+                    "subject_id": stored.subject_id, "jurisdiction": stored.jurisdiction,
+                    "language": stored.language, "created_at": stored.created_at, "name": personal.name,
+                    "other_names": "; ".join(personal.other_names) or None,
+                    "birth_date": personal.birth_date.isoformat(), "national_id": personal.national_id,
+                    "national_id_type": personal.national_id_type, "contact": personal.contact,
+                }
 
     def _export_domains(self, tx: Tx) -> list[str]:
         """Domains of earlier exports, most recent first (from their audit events; no personal data)."""
@@ -268,6 +329,13 @@ def _read_schema(path: Path) -> ExportSchema:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
         raise InvalidInputError(f"--schema: cannot read {path} ({reason})") from None
     return load_schema(path.name, text)
+
+
+@contextmanager
+def _file_records(path: Path, read: Callable[[Iterable[str], str, tuple[str, ...]], Iterator[Record]],
+                  columns: tuple[str, ...]) -> Iterator[Iterator[Record]]:
+    with _open_input(path) as handle:
+        yield read(handle, path.name, columns)
 
 
 @contextmanager

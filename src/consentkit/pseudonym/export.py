@@ -1,9 +1,9 @@
 """Structured exports: stream CSV or JSONL rows through an :class:`ExportSchema`.
 
-The domain half of ``consentkit pseudonymise``: it reads rows from text handles the caller
-opened, turns each column into a precompiled callable (one per column, built once), and
-yields the output as text chunks for an atomic writer. It opens no file and touches no
-database; the kit does that and audits the result.
+The domain half of ``consentkit pseudonymise``: it takes records from
+:mod:`~consentkit.pseudonym.records`, turns each column into a precompiled callable (one
+per column, built once), and yields the output as text chunks for an atomic writer. It
+opens no file and touches no database; the kit does that and audits the result.
 
 An export is two passes over the input when quasi-identifiers are declared: the first
 counts the generalised quasi-identifier groups (:mod:`~consentkit.pseudonym.kanon`), so
@@ -31,20 +31,16 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from consentkit.errors import InvalidInputError, ValidationError
+from consentkit.errors import InvalidInputError
 from consentkit.keys import SecretKey
 from consentkit.pseudonym.identifiers import KINDS, normalise
 from consentkit.pseudonym.kanon import GroupCounter
 from consentkit.pseudonym.keyed import Pseudonymiser, Tokeniser
+from consentkit.pseudonym.records import Record
 from consentkit.pseudonym.schema import Drop, ExportSchema, Generalise, Keep, Pseudonym, Redact, Token
 
-__all__ = [
-    "FORMATS", "Counts", "Exporter", "Record", "default_detector", "first_undecodable_line", "format_of", "read_csv",
-    "read_jsonl",
-]
+__all__ = ["Counts", "Exporter", "default_detector"]
 
-FORMATS = ("csv", "jsonl")
-_EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 #: Rows per written chunk, and between two progress reports.
 CHUNK_ROWS = 4096
 PROGRESS_EVERY = 16_384
@@ -53,123 +49,9 @@ MEMO_SIZE = 1 << 16
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?")
 _MAX_AGE = 150
 
-#: A row as read: its line number in the input and its values in schema column order.
-Record = tuple[int, list[Any]]
 Progress = Callable[[int], None]
 ValueFn = Callable[[Any], Any]
 RowFn = Callable[[list[Any]], Any]
-
-
-def format_of(path: str, given: str | None = None) -> str:
-    """The format of ``path``: ``given`` if set, else from the extension (.csv, .jsonl, .ndjson)."""
-    if given is not None:
-        if given not in FORMATS:
-            raise InvalidInputError(f"--format: choose from {', '.join(FORMATS)}")
-        return given
-    suffix = path[path.rfind("."):].lower() if "." in path else ""
-    found = _EXTENSIONS.get(suffix)
-    if found is None:
-        raise InvalidInputError(f"{path}: cannot tell the format from the extension; give --format csv or jsonl")
-    return found
-
-
-# -- reading -------------------------------------------------------------------------------
-
-
-def first_undecodable_line(lines: Iterable[bytes]) -> int | None:
-    """The number of the first line that is not UTF-8, if any.
-
-    Files are read in text mode, which decodes ahead in blocks: a decoding error does not
-    say on which line it is. Only on that error path is the file scanned again, line by
-    line, to name the line.
-    """
-    for number, raw in enumerate(lines, 1):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return number
-    return None
-
-
-def read_csv(handle: Iterable[str], name: str, columns: Sequence[str]) -> Iterator[Record]:
-    """Rows of a CSV file with a header line, in ``columns`` order.
-
-    The header must name exactly the schema's columns (any order): an unknown column is
-    refused rather than passed through, and a missing one is refused as a schema mismatch.
-    """
-    reader = csv.reader(handle, strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as error:
-        raise InvalidInputError(f"{name} line 1: {_csv_problem(error)}") from None
-    if header is None:
-        raise InvalidInputError(f"{name}: the file is empty; expected a header line naming the columns")
-    order = _column_order(name, header, columns)
-    width = len(header)
-    identity = order == list(range(len(columns)))
-    rows = iter(reader)
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except csv.Error as error:  # the reader has counted the offending line
-            raise InvalidInputError(f"{name} line {reader.line_num}: {_csv_problem(error)}") from None
-        if len(row) != width:
-            if not row:
-                continue  # a blank line carries no record
-            raise InvalidInputError(f"{name} line {reader.line_num}: expected {width} fields, got {len(row)}")
-        yield reader.line_num, (row if identity else [row[i] for i in order])
-
-
-def _csv_problem(error: csv.Error) -> str:
-    # csv.Error messages describe the syntax ("unexpected end of data"), never the field.
-    return f"not valid CSV ({str(error).split(':')[0]})"
-
-
-def _column_order(name: str, header: Sequence[str], columns: Sequence[str]) -> list[int]:
-    seen: dict[str, int] = {}
-    for index, column in enumerate(header):
-        if column in seen:
-            raise ValidationError(f"{name}: the header names the column {column!r} twice")
-        seen[column] = index
-    unknown = [c for c in header if c not in columns]
-    if unknown:
-        raise ValidationError(
-            f"{name}: columns not in the schema: {', '.join(map(repr, unknown))}; every input column needs an "
-            "action (keep, drop, pseudonym, token, generalise or redact)")
-    missing = [c for c in columns if c not in seen]
-    if missing:
-        raise ValidationError(f"{name}: schema columns missing from the input: {', '.join(map(repr, missing))}")
-    return [seen[c] for c in columns]
-
-
-def read_jsonl(handle: Iterable[str], name: str, columns: Sequence[str]) -> Iterator[Record]:
-    """Rows of a JSON Lines file (one object a line), in ``columns`` order.
-
-    A key the schema does not list is refused with its line number; a missing key is an
-    empty value. Blank lines are skipped.
-    """
-    known = frozenset(columns)
-    number = 0
-    for line in handle:
-        number += 1
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InvalidInputError(f"{name} line {number}: not valid JSON ({error.msg})") from None
-        if not isinstance(obj, dict):
-            raise InvalidInputError(f"{name} line {number}: expected a JSON object")
-        if not obj.keys() <= known:
-            unknown = ", ".join(repr(k) for k in obj if k not in known)
-            raise ValidationError(f"{name} line {number}: keys not in the schema: {unknown}; every input "
-                                  "column needs an action (keep, drop, pseudonym, token, generalise or redact)")
-        yield number, [obj.get(c) for c in columns]
-
-
-# -- the export -----------------------------------------------------------------------------
 
 
 @dataclass
@@ -191,8 +73,10 @@ class Exporter:
     """
 
     def __init__(self, schema: ExportSchema, keys: Sequence[SecretKey], *, today: date,
-                 detector: Callable[[], Any] | None = None) -> None:
+                 detector: Callable[[], Any] | None = None, unit: str = "line") -> None:
         self.schema = schema
+        #: What a row number counts in error messages: ``line`` of a file, ``record`` of a query.
+        self.unit = unit
         self._names = tuple(c.name for c in schema.columns)
         index = {name: i for i, name in enumerate(self._names)}
         pseudonymisers: dict[str, Pseudonymiser] = {}
@@ -323,8 +207,8 @@ class Exporter:
             try:
                 fn(row) if rowwise else fn(row[i])
             except InvalidInputError as cell:
-                return InvalidInputError(f"line {line}, column {self._names[i]!r}: {cell.message}")
-        return InvalidInputError(f"line {line}: {error.message}")
+                return InvalidInputError(f"{self.unit} {line}, column {self._names[i]!r}: {cell.message}")
+        return InvalidInputError(f"{self.unit} {line}: {error.message}")
 
 
 def default_detector() -> Any:

@@ -1,0 +1,142 @@
+"""Reading export input: CSV and JSON Lines files, or rows from a database query, each
+as numbered records in the schema's column order.
+
+Every reader refuses a column the schema does not list (never passes it through) and
+numbers its records so an error can name the line. Nothing here opens a file: the
+callers hand in text lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from consentkit.errors import InvalidInputError, ValidationError
+
+__all__ = ["FORMATS", "Record", "first_undecodable_line", "format_of", "read_csv", "read_jsonl", "read_mappings"]
+
+FORMATS = ("csv", "jsonl")
+_EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+#: A row as read: its line (or record) number and its values in schema column order.
+Record = tuple[int, list[Any]]
+
+
+def format_of(path: str, given: str | None = None) -> str:
+    """The format of ``path``: ``given`` if set, else from the extension (.csv, .jsonl, .ndjson)."""
+    if given is not None:
+        if given not in FORMATS:
+            raise InvalidInputError(f"--format: choose from {', '.join(FORMATS)}")
+        return given
+    suffix = path[path.rfind("."):].lower() if "." in path else ""
+    found = _EXTENSIONS.get(suffix)
+    if found is None:
+        raise InvalidInputError(f"{path}: cannot tell the format from the extension; give --format csv or jsonl")
+    return found
+
+
+def first_undecodable_line(lines: Iterable[bytes]) -> int | None:
+    """The number of the first line that is not UTF-8, if any.
+
+    Files are read in text mode, which decodes ahead in blocks: a decoding error does not
+    say on which line it is. Only on that error path is the file scanned again, line by
+    line, to name the line.
+    """
+    for number, raw in enumerate(lines, 1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return number
+    return None
+
+
+def read_csv(handle: Iterable[str], name: str, columns: Sequence[str]) -> Iterator[Record]:
+    """Rows of a CSV file with a header line, in ``columns`` order.
+
+    The header must name exactly the schema's columns (any order): an unknown column is
+    refused rather than passed through, and a missing one is refused as a schema mismatch.
+    """
+    reader = csv.reader(handle, strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise InvalidInputError(f"{name} line 1: {_csv_problem(error)}") from None
+    if header is None:
+        raise InvalidInputError(f"{name}: the file is empty; expected a header line naming the columns")
+    order = _column_order(name, header, columns)
+    width = len(header)
+    identity = order == list(range(len(columns)))
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:  # the reader has counted the offending line
+            raise InvalidInputError(f"{name} line {reader.line_num}: {_csv_problem(error)}") from None
+        if len(row) != width:
+            if not row:
+                continue  # a blank line carries no record
+            raise InvalidInputError(f"{name} line {reader.line_num}: expected {width} fields, got {len(row)}")
+        yield reader.line_num, (row if identity else [row[i] for i in order])
+
+
+def read_mappings(rows: Iterable[Mapping[str, Any]], name: str, fields: Sequence[str],
+                  columns: Sequence[str]) -> Iterator[Record]:
+    """Rows given as mappings with a fixed set of ``fields`` (a database query), in ``columns`` order.
+
+    The fields play the part of a CSV header: the schema must give each one an action.
+    Rows are numbered from 1 in the order given.
+    """
+    _column_order(name, fields, columns)
+    for number, row in enumerate(rows, 1):
+        yield number, [row.get(c) for c in columns]
+
+
+def _csv_problem(error: csv.Error) -> str:
+    # csv.Error messages describe the syntax ("unexpected end of data"), never the field.
+    return f"not valid CSV ({str(error).split(':')[0]})"
+
+
+def _column_order(name: str, header: Sequence[str], columns: Sequence[str]) -> list[int]:
+    seen: dict[str, int] = {}
+    for index, column in enumerate(header):
+        if column in seen:
+            raise ValidationError(f"{name}: the header names the column {column!r} twice")
+        seen[column] = index
+    unknown = [c for c in header if c not in columns]
+    if unknown:
+        raise ValidationError(
+            f"{name}: columns not in the schema: {', '.join(map(repr, unknown))}; every input column needs an "
+            "action (keep, drop, pseudonym, token, generalise or redact)")
+    missing = [c for c in columns if c not in seen]
+    if missing:
+        raise ValidationError(f"{name}: schema columns missing from the input: {', '.join(map(repr, missing))}")
+    return [seen[c] for c in columns]
+
+
+def read_jsonl(handle: Iterable[str], name: str, columns: Sequence[str]) -> Iterator[Record]:
+    """Rows of a JSON Lines file (one object a line), in ``columns`` order.
+
+    A key the schema does not list is refused with its line number; a missing key is an
+    empty value. Blank lines are skipped.
+    """
+    known = frozenset(columns)
+    number = 0
+    for line in handle:
+        number += 1
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InvalidInputError(f"{name} line {number}: not valid JSON ({error.msg})") from None
+        if not isinstance(obj, dict):
+            raise InvalidInputError(f"{name} line {number}: expected a JSON object")
+        if not obj.keys() <= known:
+            unknown = ", ".join(repr(k) for k in obj if k not in known)
+            raise ValidationError(f"{name} line {number}: keys not in the schema: {unknown}; every input "
+                                  "column needs an action (keep, drop, pseudonym, token, generalise or redact)")
+        yield number, [obj.get(c) for c in columns]
