@@ -192,3 +192,35 @@ def test_source_usage_errors(run: Run, args: tuple[str, ...]) -> None:
     result = run("pseudonymise", *args)
     assert result.exit_code == 2 and ("give either IN or --from-db" in result.stderr
                                       or "--jurisdiction goes with --from-db subjects" in result.stderr)
+
+
+@pytest.mark.slow
+def test_killed_midway_leaves_no_output(tmp_path: Path) -> None:
+    """SIGKILL during the writing pass: OUT never exists half-written (only the temp file may stay)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db, keys = f"sqlite:///{tmp_path / 'ck.db'}", tmp_path / "keys"
+    assert Run(db, keys)("init").exit_code == 0
+    source, schema, out = tmp_path / "in.csv", tmp_path / "s.yaml", tmp_path / "out.csv"
+    schema.write_text("version: 1\ndomain: d\ncolumns: {pnr: {pseudonym: {kind: SE_PERSONNUMMER}}, n: keep}\n",
+                      encoding="utf-8")
+    source.write_text("pnr,n\n" + "".join(f"850709-2388,{i}\n" for i in range(400_000)), encoding="utf-8")
+    env = {**os.environ, "CONSENTKIT_DB": db, "CONSENTKIT_KEYS": str(keys), "CONSENTKIT_ACTOR": "ada"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from consentkit.cli import main; main()", "pseudonymise", str(source),
+         "--schema", str(schema), "--out", str(out), "--quiet"], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.stat().st_size > 0 for p in tmp_path.glob(".out.csv.*.part")):
+            assert process.poll() is None, "the export finished before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert not out.exists()
