@@ -130,8 +130,8 @@ def test_redact_calls_the_detector_with_the_rows_names_and_language() -> None:
     detector = FakeDetector()
     ex = exporter({"name": "drop", "lang": "keep", "note": {"redact": {"lang": "en", "lang_column": "lang",
                                                                          "known_names": ["name"]}}}, detector)
-    rows = run_csv(ex, "name,lang,note\nAnna Svensson,sv,Anna Svensson ringde\nNils,,hello Nils\nEva,el,\n")
-    assert rows == [["sv", "<PERSON> ringde"], ["", "hello <PERSON>"], ["el", ""]]
+    rows = run_csv(ex, "name,lang,note\nAnna Svensson,SV ,Anna Svensson ringde\nNils,,hello Nils\nEva,el,\n")
+    assert rows == [["SV ", "<PERSON> ringde"], ["", "hello <PERSON>"], ["el", ""]]
     assert detector.calls == [("Anna Svensson ringde", "sv", ("Anna Svensson",)), ("hello Nils", "en", ("Nils",))]
 
 

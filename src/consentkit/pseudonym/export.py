@@ -339,6 +339,8 @@ def _redact_fn(position: int, rule: Redact, index: dict[str, int],
             state.append(detector() if detector is not None else default_detector())
         names = [n for n in (row[p] for p in name_positions) if isinstance(n, str) and n.strip()]
         lang = row[lang_position] if lang_position is not None else None
+        # A language column from a spreadsheet may say "SV " for sv; an empty one means the default.
+        lang = lang.strip().lower() if isinstance(lang, str) else lang
         return state[0].redact(_text(text), lang=lang or rule.lang, known_names=names).text
 
     return apply
