@@ -136,3 +136,45 @@ def test_a_log_written_before_the_column_existed_is_upgraded_and_verifies(
         assert _stored(engine, 1)[0] == _stored(engine, 1)[1]
     finally:
         reopened.close()
+
+
+@pytest.fixture
+def long_log(kit: ConsentKit) -> ConsentKit:
+    """A log of 203 events with checkpoints at 100 and 201."""
+    for n in range(199):
+        kit.append_event(AuditEvent("test.event", object_ref=f"obj-{n}", details={"n": n}))
+        if n in (98, 198):
+            kit.checkpoint()
+    kit.append_event(AuditEvent("test.event", details={"n": "last"}))
+    return kit
+
+
+def test_ranges_verified_in_parallel_processes_join_into_the_same_tree(
+        long_log: ConsentKit, monkeypatch: pytest.MonkeyPatch) -> None:
+    one = long_log.verify_audit(workers=1)
+
+    def no_fallback(*_args: object) -> None:
+        raise AssertionError("an intact log fell back to the sequential scan")
+
+    monkeypatch.setattr("consentkit.kit._audit.scan_encoded", no_fallback)
+    two, three = (long_log.verify_audit(workers=n) for n in (2, 3))
+    assert one.ok and two.ok and three.ok
+    assert (one.size, one.root) == (two.size, two.root) == (three.size, three.root)
+    assert one.checkpoints == two.checkpoints == three.checkpoints
+
+
+@pytest.mark.parametrize("statement, expected", [
+    ("UPDATE ck_audit_events SET actor = 'mallory' WHERE seq = 150", ("changed", 150)),
+    ("DELETE FROM ck_audit_events WHERE seq = 101", ("deleted", 101)),
+    ("DELETE FROM ck_audit_events WHERE seq >= 180", ("truncated", 180)),
+])
+def test_damage_found_in_parallel_is_named_as_a_single_scan_names_it(
+        long_log: ConsentKit, engine: Engine, statement: str, expected: tuple[str, int]) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(statement))
+    if expected[0] == "truncated":  # also move the head back, as someone hiding the cut would
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE ck_audit_head SET size = 180"))
+    damage = long_log.verify_audit(workers=2).damage
+    assert damage is not None and (damage.kind, damage.seq) == expected
+    assert long_log.verify_audit(workers=1).damage == damage

@@ -18,7 +18,7 @@ from consentkit.audit.merkle import CompactRange
 
 __all__ = [
     "NO_BLOCKS", "ChainReport", "Damage", "EncodedRow", "RangeScan", "RawLookup", "RawRow", "TrustedRoot",
-    "check_roots", "finish", "join_ranges", "scan_chain", "scan_encoded", "scan_range",
+    "check_roots", "finish", "join_ranges", "ranges_join", "scan_chain", "scan_encoded", "scan_range",
 ]
 
 #: A stored row in column order: seq, ts, actor, action, subject, object, outcome,
@@ -286,6 +286,17 @@ def scan_encoded(origin: str, batches: Iterable[Sequence[EncodedRow]], trusted: 
     """
     scan = scan_range(origin, batches, sizes=[t.size for t in trusted], raw=raw)
     return finish([scan], trusted)
+
+
+def ranges_join(scans: Sequence[RangeScan], size: int) -> bool:
+    """Whether intact range scans cover entries 0..size-1 exactly, each naming its left
+    neighbour's last hash (the first range was scanned from the genesis hash)."""
+    at, last = 0, GENESIS_HASH
+    for scan in scans:
+        if scan.damage is not None or scan.start != at or scan.first_prev != last:
+            return False
+        at, last = scan.start + scan.size, scan.last_hash
+    return at == size
 
 
 def finish(scans: Sequence[RangeScan], trusted: Sequence[TrustedRoot]) -> ChainReport:
