@@ -63,16 +63,22 @@ def scored(kind: str, start: int, end: int, base: float, context: Context, lang:
 
 # --- national identifiers ------------------------------------------------------------------
 
-_SEP = r"(?:[ \u00a0\u2009\u202f]{1,2}|[-\u2010\u2011\u2012\u2013\u2212+])"
+# Between digits: up to three spaces (tabs, no-break and thin spaces too), a hyphen or dash
+# with a space either side or none, or a "+" (personnummer of people aged 100 or more).
+# Word processors and hand-typed forms put all of these inside one number.
+_SPACE = r"[ \t\u00a0\u2009\u202f]"
+_GLUE = rf"(?:{_SPACE}{{1,3}}|{_SPACE}?[-\u2010\u2011\u2012\u2013\u2212]{_SPACE}?)"
+_SEP = rf"(?:{_GLUE}|{_SPACE}?\+{_SPACE}?)"
 # At least 8 digits (the shortest identifier, a legacy AFM); shorter runs are never read.
 _RUN = re.compile(rf"(?<!\d)\d(?:{_SEP}?\d){{7,}}")
 _GROUP = re.compile(r"\d+")
 _NON_DIGIT = re.compile(r"\D")
 # "4506 № 123456", "серия 4506 номер 123456": a passport's series and number with a word between.
 _PASSPORT_SPLIT = re.compile(
-    r"(?<!\d)(\d{2}[ \u00a0]?\d{2})[ \u00a0]*(?:№|N|No\.?|номер)[ \u00a0]*(\d{6})(?!\d)", re.IGNORECASE
+    rf"(?<!\d)\d(?:{_GLUE}?\d){{3}}[ \t\u00a0]*(?:№|N|No\.?|номер)[ \t\u00a0]*\d(?:{_GLUE}?\d){{5}}(?!\d)",
+    re.IGNORECASE
 )
-_AFM_PREFIX = re.compile(r"(?<![^\W\d_])(?:EL|GR)[ \u00a0-]?$", re.IGNORECASE)
+_AFM_PREFIX = re.compile(r"(?<![^\W\d_])(?:EL|GR)[ \t\u00a0-]{0,3}$", re.IGNORECASE)
 _SNILS_PRINTED = re.compile(r"\d{3}-\d{3}-\d{3}[ \u00a0-]\d{2}")
 _PNR_SIGNED = re.compile(r"(?:\d{2})?\d{6}[-\u2010\u2011\u2012\u2013\u2212+]\d{4}")
 _PASSPORT_PRINTED = re.compile(r"\d{2}[ \u00a0]\d{2}[ \u00a0]\d{6}|\d{4}[ \u00a0]\d{6}")
@@ -189,21 +195,35 @@ def _readings(kinds: frozenset[str]) -> dict[int, tuple[str, ...]]:
     return {length: tuple(k for k in options if k in kinds) for length, options in _KINDS_BY_LENGTH.items()}
 
 
+def _has_space(gap: str) -> bool:
+    return any(ch.isspace() for ch in gap)
+
+
 def _stretches(text: str, match: re.Match[str]) -> list[tuple[int, int, int]]:
-    """``(start, end, digits)`` of every stretch of whole digit groups of an identifier length."""
+    """``(start, end, digits)`` of the readings of a digit run.
+
+    A run is read whole. Only a run longer than any identifier (more than 16 digits: two
+    numbers a space apart) is read as every stretch of whole groups split at spaces.
+    """
     written = match.group()
-    if written.isdigit():  # the usual case: one group
-        return [(match.start(), match.end(), len(written))] if len(written) in _KINDS_BY_LENGTH else []
     offset = match.start()
+    if written.isdigit():  # the usual case: one group
+        return [(offset, match.end(), len(written))] if len(written) in _KINDS_BY_LENGTH else []
     groups = [(g.start() + offset, g.end() + offset, g.end() - g.start()) for g in _GROUP.finditer(written)]
+    total = sum(g[2] for g in groups)
+    if total <= _MAX_DIGITS:
+        return [(offset, match.end(), total)] if total in _KINDS_BY_LENGTH else []
     found = []
     for first in range(len(groups)):
+        if first and not _has_space(text[groups[first - 1][1]:groups[first][0]]):
+            continue  # a stretch starts after a space, not after a hyphen
         digits = 0
         for last in range(first, len(groups)):
             digits += groups[last][2]
             if digits > _MAX_DIGITS:
                 break
-            if digits in _KINDS_BY_LENGTH:
+            ends_at_space = last == len(groups) - 1 or _has_space(text[groups[last][1]:groups[last + 1][0]])
+            if digits in _KINDS_BY_LENGTH and ends_at_space:
                 found.append((groups[first][0], groups[last][1], digits))
     return found
 
@@ -233,7 +253,7 @@ def id_candidates(
                     continue
                 begin, base = start, _base(kind, written, digits) - inner
                 if kind == "GR_AFM":
-                    prefix = _AFM_PREFIX.search(text, max(0, start - 3), start)
+                    prefix = _AFM_PREFIX.search(text, max(0, start - 5), start)
                     if prefix is not None:
                         begin, base = prefix.start(), 0.85
                 if identifiers.is_valid(kind, text[begin:end], today=today):
