@@ -8,6 +8,8 @@ The identifiers come from ``strategies.py``, which computes check digits on its 
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -73,4 +75,4 @@ def test_a_variant_failing_the_check_is_never_reported_as_that_kind(kind: str, d
 def test_any_text_gives_sorted_non_overlapping_entities_inside_it(text: str, lang: str) -> None:
     entities = DETECTOR.analyze(text, lang=lang, known_names=("Anna Berg",))
     assert all(0 <= e.start < e.end <= len(text) and 0.4 <= e.score <= 1.0 for e in entities)
-    assert all(a.end <= b.start for a, b in zip(entities, entities[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(entities))
