@@ -35,7 +35,7 @@ def test_disclosures_by_basis_and_denials(world: World) -> None:
     assert basis == {("consent", "permit", "treatment-provider"): 3, ("consent", "partial", "treatment-provider"): 1,
                      ("override", "permit", "healthcare"): 1, ("override", "permit", "prosecutor"): 1}
     assert [(d["outcome"], d["purpose"], d["recipient_type"], d["count"]) for d in r["denials"]] == [
-        ("deny", "law-enforcement", "police", 1)]
+        ("deny", "law-enforcement", "police", 1), ("partial", "referral", "treatment-provider", 1)]
 
 
 def test_every_override_with_justification_and_follow_up(world: World) -> None:

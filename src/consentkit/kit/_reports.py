@@ -85,6 +85,14 @@ def _write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def _years_before(day: date, years: int) -> date:
+    """The same day ``years`` earlier (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def _grouped(counts: list[Count]) -> list[tuple[tuple[str, ...], int]]:
     return [(c.key, c.count) for c in counts]
 
@@ -259,9 +267,7 @@ class ReportOps(AccessRequestOps, AuditOps):
             for rule in self.packs.get(jurisdiction).retention:
                 if rule.start not in ("last-entry", "creation") or not (rule.years or rule.days):
                     continue  # periods from "purpose achieved" or "consent end" need facts outside the database
-                years = rule.years or 0
-                cutoff = (today.replace(year=today.year - years) if today != date(today.year, 2, 29)
-                          else date(today.year - years, 2, 28)) - timedelta(days=rule.days or 0)
+                cutoff = _years_before(today, rule.years or 0) - timedelta(days=rule.days or 0)
                 count, sample = q.last_entries(jurisdiction, before=format_instant(
                     datetime.combine(cutoff, time(), UTC)), from_creation=rule.start == "creation",
                     limit=_RETENTION_SAMPLE)

@@ -143,16 +143,12 @@ class ReportQueries:
 
     def override_uses(self, period: Period, *, limit: int) -> list[dict[str, Any]]:
         """Override uses in the period (oldest first), with the subject's jurisdiction."""
-        query = (select(OverrideUseRow, SubjectRow.jurisdiction, SubjectRow.erased_at)
+        query = (select(*OverrideUseRow.__table__.columns, SubjectRow.jurisdiction,
+                        SubjectRow.erased_at.is_not(None).label("erased"))
                  .join(SubjectRow, SubjectRow.subject_id == OverrideUseRow.subject_id)
                  .where(self._in(OverrideUseRow.used_at, period))
                  .order_by(OverrideUseRow.used_at, OverrideUseRow.disclosure_id).limit(limit))
-        rows = []
-        for use, jurisdiction, erased_at in self.conn.execute(query):
-            row = {c: getattr(use, c) for c in OverrideUseRow.__table__.columns.keys()}  # noqa: SIM118
-            row.update(jurisdiction=jurisdiction, erased=erased_at is not None)
-            rows.append(row)
-        return rows
+        return [dict(row._mapping) for row in self.conn.execute(query)]
 
     def overrides_per_actor(self, period: Period) -> list[Count]:
         """``(actor) -> n`` override uses in the period."""
