@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from consentkit.config import shipped_dir
 from consentkit.errors import InvalidInputError
 from consentkit.policy import PackLibrary
-from consentkit.config import shipped_dir
 from consentkit.reports.deadline import add_period, is_working_day
 from consentkit.reports.subject import deadline_rule
 

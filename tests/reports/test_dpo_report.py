@@ -115,7 +115,7 @@ def test_period_is_inclusive_and_checked(world: World) -> None:
 
 
 def test_only_the_dpo_and_audited(world: World) -> None:
-    with pytest.raises(PermissionDeniedError, match="report.dpo"):
+    with pytest.raises(PermissionDeniedError, match=r"report\.dpo"):
         world.sam.report_dpo(START, END)
     report = world.dora.report_dpo(START, END, fmt="md", lang="el")
     event = world.dora.audit_log(AuditFilter(action="report.dpo"))[-1]

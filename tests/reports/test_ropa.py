@@ -59,7 +59,7 @@ def test_generation_is_audited(world: World) -> None:
 def test_configuration_errors_name_line_and_field(world: World, org_file: Path, change: str,
                                                   message: str) -> None:
     text = org_file.read_text("utf-8")
-    key = change.split(":")[0]
+    key = change.split(":", maxsplit=1)[0]
     lines = [f"    {change}" if line.startswith(f"    {key}:") else line for line in text.splitlines()]
     org_file.write_text("\n".join(lines) + "\n", "utf-8")
     with pytest.raises(ValidationError) as raised:

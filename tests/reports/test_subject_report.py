@@ -131,7 +131,7 @@ def test_failed_write_leaves_no_file_and_no_event(world: World, tmp_path: Path) 
 
 
 def test_caseworker_may_not_produce_a_subject_report(world: World) -> None:
-    with pytest.raises(PermissionDeniedError, match="report.subject"):
+    with pytest.raises(PermissionDeniedError, match=r"report\.subject"):
         world.cas.report_subject(world.anna)
 
 
