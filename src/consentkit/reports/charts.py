@@ -13,8 +13,8 @@ from markupsafe import Markup, escape
 __all__ = ["line_chart"]
 
 _COLOURS = ("#1f6f3f", "#a40000", "#1f4e8c", "#b86e00", "#6a3d9a")
-_W, _H = 720, 240
-_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 160, 16, 40
+_W, _H = 760, 220
+_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 250, 16, 40
 
 
 def _nice_max(value: int) -> int:
@@ -44,8 +44,9 @@ def line_chart(title: str, x_labels: Sequence[str], series: Mapping[str, Sequenc
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" role="img" '
              f'aria-label="{escape(title)}" class="chart">', f"<title>{escape(title)}</title>"]
-    for tick in range(5):
-        value = top * tick // 4
+    intervals = top if top <= 5 else 5  # the nice maxima (1, 2, 5 x 10^n) divide into whole steps
+    for tick in range(intervals + 1):
+        value = top * tick // intervals
         parts.append(f'<line x1="{_LEFT}" x2="{_LEFT + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                      'stroke="#ddd" stroke-width="1"/>')
         parts.append(f'<text x="{_LEFT - 6}" y="{y(value) + 4:.1f}" font-size="11" text-anchor="end" '
