@@ -17,7 +17,7 @@ __all__ = ["index_page"]
 _STYLE = (
     "body{font:15px/1.5 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}"
     "h1{font-size:1.6rem}h2{font-size:1.15rem;margin-top:2rem}li{margin:.3rem 0}"
-    ".when{color:#666;font-variant-numeric:tabular-nums}.unavailable{color:#a40}"
+    ".when{color:#666;font-variant-numeric:tabular-nums}"
     "details{margin:.2rem 0 .6rem 1.4rem;color:#444;font-size:.92rem}code{font-size:.9em}"
 )
 
@@ -47,12 +47,10 @@ def index_page(story: Sequence[dict[str, object]], artefacts: Sequence[Artefact]
 
 
 def _scene(item: dict[str, object]) -> str:
-    status = str(item["status"])
-    css = ' class="unavailable"' if status != "ok" else ""
     details = item.get("details") or []
     folded = ""
     if isinstance(details, list) and details:
         folded = "<details><summary>details</summary><ul>" + "".join(
             f"<li>{escape(str(d))}</li>" for d in details) + "</ul></details>"
-    return (f'<li{css}><span class="when">{escape(str(item["when"]))}</span> '
+    return (f'<li><span class="when">{escape(str(item["when"]))}</span> '
             f"{escape(str(item['line']))}{folded}</li>")

@@ -36,17 +36,12 @@ class DemoResult:
     elapsed: float = 0.0
     replaced_previous: bool = False
 
-    @property
-    def unavailable(self) -> list[str]:
-        """Keys of the scenes whose part of consentkit is missing from this build."""
-        return [s["scene"] for s in self.scenes if s["status"] != "ok"]
-
     def to_json(self) -> dict[str, Any]:
         """The machine summary (also written to ``demo.json``)."""
         return {
             "consentkit_demo": 1, "out": str(self.out), "week": self.week, "elapsed_s": round(self.elapsed, 2),
             "replaced_previous": self.replaced_previous, "scenes": self.scenes,
-            "unavailable": self.unavailable, "index": "index.html", "db": "consentkit.db", "keys": "keys",
+            "index": "index.html", "db": "consentkit.db", "keys": "keys",
             "artefacts": [{"path": a.path, "label": a.label, "group": a.group.value} for a in self.artefacts],
         }
 
@@ -75,7 +70,7 @@ def play(out: Path = DEFAULT_OUT, *, today: date | None = None,
                 outcome = scene.play(stage)
                 when = stage.stamp()
                 result.scenes.append({"scene": scene.key, "title": scene.title, "when": when,
-                                      "status": outcome.status, "line": outcome.line,
+                                      "line": outcome.line,
                                       "details": outcome.details, "data": outcome.data})
                 if progress is not None:
                     progress(f"[{number:2}/{len(SCENES)}] {when}  {outcome.line}")

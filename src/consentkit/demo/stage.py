@@ -16,7 +16,7 @@ from typing import Any
 from consentkit.clock import FixedClock
 from consentkit.kit import ConsentKit
 
-__all__ = ["ADMIN", "Artefact", "Group", "SceneResult", "Stage", "demo_week", "unavailable"]
+__all__ = ["ADMIN", "Artefact", "Group", "SceneResult", "Stage", "demo_week"]
 
 #: The actor who installs consentkit for the demo (the first admin).
 ADMIN = "demo.admin"
@@ -42,20 +42,13 @@ class Artefact:
     group: Group
 
 
-@dataclass
+@dataclass(frozen=True)
 class SceneResult:
     """What a scene did: one narrative line, the details behind it, and machine-readable facts."""
 
     line: str
     details: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
-    status: str = "ok"
-
-
-def unavailable(what: str, missing: str) -> SceneResult:
-    """The result of a scene whose part of consentkit is not in this build: said plainly, no output."""
-    return SceneResult(f"{what}: not available in this build ({missing} is missing)",
-                       data={"missing": missing}, status="unavailable")
 
 
 def demo_week(today: date) -> datetime:

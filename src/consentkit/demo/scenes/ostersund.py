@@ -88,7 +88,7 @@ def sip_withdrawn(stage: Stage) -> SceneResult:
     """Linnea withdraws the SIP consent; the next request to the region is denied."""
     stage.at(3, "11:00")
     kit = stage.as_(caseworker("ostersund"))
-    withdrawal = kit.withdraw_consent(stage.consents["linnea-sip"], reason="Does not want the region involved.",
+    withdrawal = kit.withdraw_consent(stage.consents["linnea-sip"], reason="Vill inte längre att regionen är med.",
                                       form="verbal")
     decision = kit.check(stage.subjects["linnea"], recipient=REGION, purpose="care-coordination",
                          categories=["identity", "substance-use"])
