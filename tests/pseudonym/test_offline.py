@@ -92,3 +92,12 @@ def test_the_guard_itself_catches_a_connection(no_network: list[str]) -> None:
     with pytest.raises(OSError, match="network disabled"):
         socket.create_connection(("127.0.0.1", 9))
     assert no_network == ["network"]
+
+
+def test_the_fast_engine_and_the_cli_never_import_presidio_or_spacy() -> None:
+    code = ("import sys, consentkit.cli\n"
+            "from consentkit.pseudonym.detect import get_detector\n"
+            "get_detector().analyze('ring 070-123 45 67', lang='sv')\n"
+            "print(sorted(m for m in ('presidio_analyzer', 'spacy', 'tldextract') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
