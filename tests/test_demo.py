@@ -152,7 +152,8 @@ def test_index_links_every_artefact_and_they_exist(played: tuple[Path, str, dict
 
 def test_the_demo_database_verifies(played: tuple[Path, str, dict[str, Any]]) -> None:
     out, _, summary = played
-    assert _scene(summary, "audit-verify")["data"]["ok"] is True
+    verified = _scene(summary, "audit-verify")["data"]
+    assert verified["ok"] is True and 0 < verified["trusted_size"] < verified["size"]
     with _open(out / "consentkit.db", out / "keys") as kit:
         result = kit.verify_audit(trusted_note=(out / "audit" / "checkpoint.txt").read_text("utf-8"))
     assert result.ok, result.damage

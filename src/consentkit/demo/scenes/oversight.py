@@ -17,18 +17,25 @@ DPO = "dpo.anna"
 
 
 def override_review(stage: Stage) -> SceneResult:
-    """The DPO closes the review of the break-glass use; the other overrides stay in the queue."""
+    """The DPO signs the morning checkpoint, then closes the review of the break-glass use."""
     stage.at(4, "09:00")
     kit = stage.as_(DPO)
+    morning = kit.checkpoint()
+    kept = stage.folder("audit") / "checkpoint-friday-morning.txt"
+    kept.write_text(morning.note, encoding="utf-8")
+    stage.wrote(kept, "the checkpoint the DPO kept on Friday morning (outside the database)", Group.AUDIT)
+    stage.facts["morning_checkpoint"] = morning.note
     pending = kit.override_uses(pending_only=True)
     target = str(stage.facts["break_glass_disclosure"])
     details = kit.override_details(next(u for u in pending if u.disclosure_id == target))
     kit.review_override(target, outcome="justified", subject_informed=True)
     left = kit.override_uses(pending_only=True)
     return SceneResult(
-        f"DPO · {len(pending)} override uses this week; the break-glass one reviewed: justified, Dmitry "
-        f"informed; {len(left)} still in the review queue",
-        details=[f"pending before: {', '.join(sorted(u.override_id for u in pending))}",
+        f"DPO · signs a checkpoint of the week so far ({morning.size} entries) and keeps it; of "
+        f"{len(pending)} override uses the break-glass one is reviewed: justified, Dmitry informed; "
+        f"{len(left)} still in the review queue",
+        details=[f"checkpoint at size {morning.size}, root {morning.root[:16]}…, signed by key {morning.signer_kid}",
+                 f"pending before: {', '.join(sorted(u.override_id for u in pending))}",
                  f"read the sealed justification of the break-glass use ({len(details['justification'] or '')} "
                  "characters; reading it is itself audited)",
                  f"still pending: {', '.join(sorted(u.override_id for u in left)) or 'none'}"],
@@ -56,30 +63,32 @@ def erasure(stage: Stage) -> SceneResult:
 
 
 def audit_verified(stage: Stage) -> SceneResult:
-    """Sign a checkpoint, export the trail for offline checking, and verify it."""
+    """Verify the trail against the morning's checkpoint, sign the evening's, export for offline checks."""
     stage.at(4, "16:00")
     kit = stage.as_(DPO)
-    checkpoint = kit.checkpoint()
+    result = kit.verify_audit(trusted_note=str(stage.facts["morning_checkpoint"]))
+    stage.facts["verified_size"] = result.size
     folder = stage.folder("audit")
+    evening = kit.checkpoint()
     note = folder / "checkpoint.txt"
-    note.write_text(checkpoint.note, encoding="utf-8")
-    stage.wrote(note, "signed checkpoint (keep it outside the database)", Group.AUDIT)
+    note.write_text(evening.note, encoding="utf-8")
+    stage.wrote(note, "Friday evening's signed checkpoint", Group.AUDIT)
     keys = folder / "verifier-keys.txt"
     keys.write_text("\n".join(kit.public_keys()) + "\n", encoding="utf-8")
     stage.wrote(keys, "public verifier keys", Group.AUDIT)
     export = folder / "audit-export.jsonl"
     count = kit.export_audit(export)
     stage.wrote(export, f"audit export ({count} entries, verifiable offline)", Group.AUDIT)
-    result = kit.verify_audit(trusted_note=checkpoint.note)
-    stage.facts["verified_size"] = result.size
     verdict = "intact" if result.ok else f"DAMAGED: {result.damage.message if result.damage else ''}"
     return SceneResult(
-        f"Audit · trail verified: {verdict}; {result.size} entries, Merkle root {result.root[:16]}…, "
-        f"{result.checkpoints} signed checkpoints, {result.erased_subjects} erased subject(s)",
+        f"Audit · trail verified: {verdict}; {result.size} entries, Merkle root {result.root[:16]}…, an "
+        f"extension of the morning's checkpoint ({result.trusted_size} entries); {result.erased_subjects} erased "
+        "subject(s) still verify",
         details=[f"root {result.root}", f"checkpoints: {result.checkpoints}; erased subjects: "
                  f"{result.erased_subjects} ({result.erased_events} sealed events now unreadable, as they should be)",
                  *result.notes],
-        data={"ok": result.ok, "size": result.size, "root": result.root, "checkpoints": result.checkpoints})
+        data={"ok": result.ok, "size": result.size, "root": result.root, "checkpoints": result.checkpoints,
+              "trusted_size": result.trusted_size})
 
 
 def tampering_caught(stage: Stage) -> SceneResult:
