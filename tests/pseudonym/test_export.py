@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consentkit.errors import InvalidInputError, ValidationError
 from consentkit.keys import SecretKey
+from consentkit.pseudonym import export
 from consentkit.pseudonym.export import Counts, Exporter
 from consentkit.pseudonym.keyed import Pseudonymiser, Tokeniser
 from consentkit.pseudonym.records import format_of, read_csv, read_jsonl
@@ -255,3 +258,21 @@ def test_format_of(path: str, given: str | None, expected: str) -> None:
 def test_format_needs_an_extension_or_option() -> None:
     with pytest.raises(InvalidInputError, match="give --format csv or jsonl"):
         format_of("export.txt")
+
+
+@given(st.lists(st.sampled_from([f"v{i}" for i in range(12)] + [""]), max_size=200))
+def test_memo_gives_what_compute_gives_and_saves_repeats(values: list[str]) -> None:
+    calls: list[str] = []
+
+    def compute(text: str) -> str:
+        calls.append(text)
+        return text.upper()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(export, "MEMO_SIZE", 4)  # generations of 4: values switch generations often
+        apply = export._memoised(compute)
+        assert [apply(v) for v in values] == [v.upper() for v in values]
+    distinct = {v for v in values if v}
+    assert "" not in calls and set(calls) == distinct and len(calls) <= len([v for v in values if v])
+    if len(distinct) <= 4:  # everything fits in one generation: each value is computed once
+        assert len(calls) == len(distinct)

@@ -44,7 +44,7 @@ __all__ = ["Counts", "Exporter", "default_detector"]
 #: Rows per written chunk, and between two progress reports.
 CHUNK_ROWS = 4096
 PROGRESS_EVERY = 16_384
-#: Distinct values remembered per pseudonym, token or generalise column (see :func:`_memoised`).
+#: Distinct values per memo generation of a pseudonym, token or generalise column (see :func:`_memoised`).
 MEMO_SIZE = 1 << 16
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?")
 _MAX_AGE = 150
@@ -235,27 +235,33 @@ def _text(value: Any) -> str:
 
 
 def _memoised(compute: Callable[[str], str]) -> ValueFn:
-    """``compute`` for non-empty text cells, remembering the last :data:`MEMO_SIZE` distinct values.
+    """``compute`` for non-empty text cells, remembering recent distinct values.
 
     Exports repeat identifiers (one client, many disclosures); pseudonyms, AES-SIV tokens
     and generalisations are deterministic, so a repeat costs one dict lookup instead of a
-    validation, an HMAC or an encryption. The memo is cleared when full, so memory stays
-    bounded. Empty cells stay empty; JSON integers are read as their decimal text.
+    validation, an HMAC or an encryption. Two generations of :data:`MEMO_SIZE` values
+    each: when the young one is full it becomes the old one and the previous old one is
+    dropped, and a hit in the old generation is copied back to the young one. That keeps
+    the values in use (an approximate LRU, without LRU bookkeeping on every hit) and
+    bounds memory at ``2 * MEMO_SIZE`` entries per column. Empty cells stay empty; JSON
+    integers are read as their decimal text.
     """
-    memo: dict[str, str] = {}
-    lookup = memo.get
+    young: dict[str, str] = {}
+    old: dict[str, str] = {}
 
     def apply(value: Any) -> Any:
+        nonlocal young, old
         if type(value) is str:
-            found = lookup(value)
+            found = young.get(value)
             if found is not None:
                 return found
             if not value:
                 return value
-            result = compute(value)
-            if len(memo) >= MEMO_SIZE:
-                memo.clear()
-            memo[value] = result
+            found = old.get(value)
+            result = compute(value) if found is None else found
+            if len(young) >= MEMO_SIZE:
+                young, old = {}, young
+            young[value] = result
             return result
         if value is None:
             return value
