@@ -123,9 +123,10 @@ def run(quick: bool = False) -> list[Section]:
         "validate and normalise each personnummer and AMKA (checksum, birth date), HMAC-SHA-256 under the "
         "per-domain key, format the versioned base32 pseudonym, write CSV to a temporary file, fsync, audit, "
         "rename. The bare loop only MACs the three raw values of each row, already in memory.",
-        "Pseudonyms are deterministic, so each pseudonym column remembers its last 65,536 distinct values: a "
-        "repeated identifier costs a dict lookup. With every identifier distinct that memo never hits, and the "
-        "figure is the per-value cost of validation, normalisation, HMAC and formatting.",
+        "Pseudonyms are deterministic, so each pseudonym and generalise column keeps a two-generation memo of "
+        "recent values (65,536 per generation, an approximate LRU): a repeated identifier costs a dict lookup. "
+        "With every identifier distinct the memo never hits, and the figure is the per-value cost of "
+        "validation, normalisation, HMAC and formatting.",
         "The machine is shared (2 cores, several processes): compare each figure with its baseline on the same "
         "line rather than with figures from other runs.",
     ]
