@@ -116,6 +116,11 @@ _KNOWN = (
     (re.compile(r"readonly database|read-only", re.I), "the database is read-only: check file permissions"),
     (re.compile(r"database or disk is full|No space left|disk full", re.I),
      "the disk is full: free space, then retry (nothing was written)"),
+    # SQLite reports a write refused by the OS (no room for its shared-memory index, a file
+    # size limit, a failing disk) as a plain I/O error, not as "full".
+    (re.compile(r"disk I/O error", re.I),
+     "the database could not be written (disk I/O error): check free space and the disk, then retry "
+     "(nothing was written)"),
     (re.compile(r"database is locked", re.I), "the database stayed locked by another process: retry"),
     (re.compile(r"unable to open database|could not connect|connection refused|"
                 r"connection failed|Name or service not known", re.I),
