@@ -301,11 +301,17 @@ def _finish(request: DisclosureRequest, categories: tuple[str, ...], permitted: 
             denied: dict[str, Denial], basis: tuple[str, ...], index: PackIndex, trace: list[str]) -> Decision:
     obligations = index.obligations("consent", request.recipient_type, request.purpose, permitted) \
         if permitted else ()
-    return Decision(
+    # Decision's frozen __init__ sets its 14 fields one object.__setattr__ at a time, a fifth of
+    # a whole decision; it has no __post_init__, so filling the instance dict gives the same
+    # value (tests/disclosure/test_hot_path.py compares it with the constructor's).
+    decision = object.__new__(Decision)
+    decision.__dict__.update(
         decision=_kind(permitted, categories), request=request, permitted=permitted, denied=denied,
         basis=Basis("consent" if basis else "none", basis), obligations=obligations, pack=index.ref,
-        pack_hash=index.pack.content_hash, trace=tuple(trace),
+        pack_hash=index.pack.content_hash, trace=tuple(trace), mandatory=False, review_by=None, audit_id=None,
+        disclosure_id=None, extras={},
     )
+    return decision
 
 
 def _kind(permitted: Sequence[str], categories: tuple[str, ...]) -> DecisionKind:

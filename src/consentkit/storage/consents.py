@@ -22,15 +22,33 @@ from consentkit.consent.model import (
     RecipientRef,
     Scope,
 )
+from consentkit.storage._raw import IN_CHUNK, RawStatements, placeholders
 from consentkit.storage.tables import ConsentEventRow, ConsentPurposeRow, ConsentRow
 
-__all__ = ["ConsentRepository", "StoredConsent"]
+__all__ = ["ConsentRepository", "History", "StoredConsent"]
 
 # Statements built once; parameters travel separately (SQLAlchemy compiles each once).
 _FOR_SUBJECTS = select(ConsentRow).where(ConsentRow.subject_id.in_(bindparam("ids", expanding=True))).order_by(
     ConsentRow.recorded_at, ConsentRow.consent_id)
 _EVENTS = select(ConsentEventRow).where(ConsentEventRow.consent_id.in_(bindparam("ids", expanding=True))).order_by(
     ConsentEventRow.at, ConsentEventRow.event_id)
+
+
+# Every consent of some subjects with its events, in one statement (kit.check's hot path,
+# sent raw: see storage._raw). Consents oldest first, each one's events in time order; a
+# consent without events comes back once with NULL event columns. The sealed personal
+# fields are not read: a decision never needs them.
+_HISTORIES_SQL = (
+    "SELECT c.consent_id, c.subject_id, c.jurisdiction, c.effect, c.scope, c.valid_from, c.valid_until, "
+    "c.grantor, c.form, c.recorded_at, c.recorded_by, c.pack_ref, c.evidence_sha256, c.notice_version, "
+    "c.notice_language, c.context, c.irrevocable_until, c.attested, c.supersedes, "
+    "e.kind, e.at, e.actor, e.by "
+    "FROM ck_consents c LEFT JOIN ck_consent_events e ON e.consent_id = c.consent_id "
+    "WHERE c.subject_id IN ({ids}) ORDER BY c.recorded_at, c.consent_id, e.at, e.event_id"
+)
+
+#: A consent grant with its events in time order (what a decision reads).
+History = tuple[ConsentGrant, tuple[ConsentEvent, ...]]
 
 
 @dataclass(frozen=True)
@@ -63,11 +81,89 @@ def _grant(row: Any) -> StoredConsent:
     return StoredConsent(grant, bytes(row.personal) if row.personal is not None else None)
 
 
+class _Parsed:
+    """Values parsed from the stored text, memoised by that text.
+
+    Consents of one service repeat a handful of scopes, contexts and attestation lists, and
+    parsing the JSON into frozensets and dataclasses cost more than fetching the row. The
+    parsed values are immutable, so sharing them is safe; each table is bounded.
+    """
+
+    limit = 4096
+
+    def __init__(self) -> None:
+        self.scopes: dict[str, Scope] = {}
+        self.contexts: dict[str, CaptureContext] = {}
+        self.attested: dict[str, frozenset[str]] = {}
+
+    def scope(self, text: str) -> Scope:
+        found = self.scopes.get(text)
+        if found is None:
+            data = json.loads(text)
+            found = Scope(tuple(RecipientRef(r["type"], r.get("id")) for r in data["recipients"]),
+                          frozenset(data["purposes"]), frozenset(data["categories"]))
+            if len(self.scopes) < self.limit:
+                self.scopes[text] = found
+        return found
+
+    def context(self, text: str) -> CaptureContext:
+        found = self.contexts.get(text)
+        if found is None:
+            found = CaptureContext(**json.loads(text))
+            if len(self.contexts) < self.limit:
+                self.contexts[text] = found
+        return found
+
+    def attestations(self, text: str) -> frozenset[str]:
+        found = self.attested.get(text)
+        if found is None:
+            found = frozenset(json.loads(text))
+            if len(self.attested) < self.limit:
+                self.attested[text] = found
+        return found
+
+
+_PARSED = _Parsed()
+# Enum lookups by value through a dict: calling the enum (Effect("permit")) costs ~1 µs on 3.11.
+# An unknown value still goes through the enum call, which raises as before.
+_EFFECTS = {e.value: e for e in Effect}
+_GRANTORS = {g.value: g for g in Grantor}
+_FORMS = {f.value: f for f in Form}
+_KINDS = {k.value: k for k in EventKind}
+_fromiso = datetime.fromisoformat
+
+
+def _history_grant(row: Sequence[Any]) -> ConsentGrant:
+    """A grant from the first 19 columns of a ``_HISTORIES_SQL`` row.
+
+    Built by filling the instance dict: ConsentGrant's frozen ``__init__`` sets its 21 fields
+    one ``object.__setattr__`` at a time, which cost half of reading a consent. It has no
+    ``__post_init__``; tests/disclosure/test_hot_path.py checks the result equals the grant
+    :func:`_grant` builds through the constructor, field for field.
+    """
+    (consent_id, subject_id, jurisdiction, effect, scope, valid_from, valid_until, grantor, form, recorded_at,
+     recorded_by, pack_ref, evidence, notice_version, notice_language, context, irrevocable, attested,
+     supersedes) = row[:19]
+    grant = object.__new__(ConsentGrant)
+    grant.__dict__.update(
+        consent_id=consent_id, subject_id=subject_id, jurisdiction=jurisdiction,
+        effect=_EFFECTS.get(effect) or Effect(effect), scope=_PARSED.scope(scope),
+        valid_from=_fromiso(valid_from), valid_until=_fromiso(valid_until) if valid_until else None,
+        grantor=_GRANTORS.get(grantor) or Grantor(grantor), form=_FORMS.get(form) or Form(form),
+        recorded_at=_fromiso(recorded_at), recorded_by=recorded_by, pack_ref=pack_ref, grantor_name=None,
+        witness=None, evidence_sha256=evidence, notice_version=notice_version, notice_language=notice_language,
+        context=_PARSED.context(context), irrevocable_until=_fromiso(irrevocable) if irrevocable else None,
+        attested=_PARSED.attestations(attested), supersedes=supersedes,
+    )
+    return grant
+
+
 class ConsentRepository:
     """Read and write ``ck_consents``, ``ck_consent_purposes`` and ``ck_consent_events``."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.raw = RawStatements(conn)
 
     def add(self, grant: ConsentGrant, *, personal: bytes | None) -> None:
         """Store a grant (its personal fields already sealed)."""
@@ -103,6 +199,27 @@ class ConsentRepository:
             return found
         for row in self.conn.execute(_FOR_SUBJECTS, {"ids": list(subject_ids)}):
             found[row.subject_id].append(_grant(row))
+        return found
+
+    def histories(self, subject_ids: Sequence[str]) -> dict[str, list[History]]:
+        """Every consent of each subject with its events (oldest consent first), one statement per
+        :data:`IN_CHUNK` subjects. Events come without their sealed reasons: a decision never reads them."""
+        found: dict[str, list[History]] = {sid: [] for sid in subject_ids}
+        for first in range(0, len(subject_ids), IN_CHUNK):
+            chunk = subject_ids[first:first + IN_CHUNK]
+            grant: ConsentGrant | None = None
+            events: list[ConsentEvent] = []
+            for row in self.raw.fetchall(_HISTORIES_SQL.format(ids=placeholders(len(chunk))), chunk):
+                if grant is None or row[0] != grant.consent_id:
+                    if grant is not None:
+                        found[grant.subject_id].append((grant, tuple(events)))
+                    grant, events = _history_grant(row), []
+                kind, at, actor, by = row[19:]
+                if kind is not None:
+                    events.append(ConsentEvent(grant.consent_id, _KINDS.get(kind) or EventKind(kind), _fromiso(at),
+                                               actor, None, by))
+            if grant is not None:
+                found[grant.subject_id].append((grant, tuple(events)))
         return found
 
     def events(self, consent_ids: Sequence[str]) -> dict[str, list[tuple[ConsentEvent, bytes | None]]]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from consentkit.storage._raw import RawStatements
 from consentkit.storage.tables import DisclosureConsentRow, DisclosureRow, OverrideUseRow
 
 __all__ = ["DisclosureRecord", "DisclosureRepository", "OverrideUse"]
@@ -55,6 +57,19 @@ class OverrideUse:
     reviewed_at: str | None
 
 
+# The accounting rows of kit.check, sent raw (see storage._raw).
+_INSERT_SQL = ("INSERT INTO ck_disclosures (disclosure_id, subject_id, decided_at, actor, recipient_type, "
+               "recipient_id, purpose, categories, decision, basis, override_id, pack_ref, audit_seq) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_LINK_SQL = "INSERT INTO ck_disclosure_consents (disclosure_id, consent_id) VALUES (?, ?)"
+
+
+@lru_cache(maxsize=1024)
+def _categories_json(categories: tuple[str, ...]) -> str:
+    """The stored list of categories (a few combinations recur in every batch)."""
+    return json.dumps(list(categories))
+
+
 def _record(row: Any, consent_ids: tuple[str, ...] = ()) -> DisclosureRecord:
     return DisclosureRecord(
         row.disclosure_id, row.subject_id, row.decided_at, row.actor, row.recipient_type, row.recipient_id,
@@ -67,6 +82,7 @@ class DisclosureRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.raw = RawStatements(conn)
 
     def add(self, record: DisclosureRecord) -> None:
         """Record a disclosure and the consents it rested on."""
@@ -76,15 +92,13 @@ class DisclosureRepository:
         """Record several disclosures with one statement per table."""
         if not records:
             return
-        self.conn.execute(insert(DisclosureRow), [{
-            "disclosure_id": r.disclosure_id, "subject_id": r.subject_id, "decided_at": r.decided_at,
-            "actor": r.actor, "recipient_type": r.recipient_type, "recipient_id": r.recipient_id,
-            "purpose": r.purpose, "categories": json.dumps(list(r.categories)), "decision": r.decision,
-            "basis": r.basis, "override_id": r.override_id, "pack_ref": r.pack_ref, "audit_seq": r.audit_seq,
-        } for r in records])
-        links = [{"disclosure_id": r.disclosure_id, "consent_id": c} for r in records for c in r.consent_ids]
+        self.raw.executemany(_INSERT_SQL, [
+            (r.disclosure_id, r.subject_id, r.decided_at, r.actor, r.recipient_type, r.recipient_id, r.purpose,
+             _categories_json(r.categories), r.decision, r.basis, r.override_id, r.pack_ref, r.audit_seq)
+            for r in records])
+        links = [(r.disclosure_id, c) for r in records for c in r.consent_ids]
         if links:
-            self.conn.execute(insert(DisclosureConsentRow), links)
+            self.raw.executemany(_INSERT_LINK_SQL, links)
 
     def for_subject(self, subject_id: str) -> list[DisclosureRecord]:
         """The subject's accounting of disclosures, oldest first."""

@@ -6,10 +6,9 @@ not at all; ``Store.read()`` yields a read-only one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cached_property
 
 from sqlalchemy import Connection, Engine, inspect
 
@@ -24,41 +23,63 @@ from consentkit.storage.subjects import SubjectRepository
 __all__ = ["Store", "Tx"]
 
 
-@dataclass
 class Tx:
-    """Repositories sharing one connection (and so one transaction); each made once."""
+    """Repositories sharing one connection (and so one transaction); each made on first use.
 
-    conn: Connection
+    (Plain lazy attributes rather than ``functools.cached_property``, which takes a lock on
+    every first access in Python 3.11: a check touches four repositories per transaction.)
+    """
 
-    @cached_property
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._meta: MetaRepository | None = None
+        self._actors: ActorRepository | None = None
+        self._subjects: SubjectRepository | None = None
+        self._consents: ConsentRepository | None = None
+        self._disclosures: DisclosureRepository | None = None
+        self._audit: AuditLog | None = None
+
+    @property
     def meta(self) -> MetaRepository:
         """Installation facts."""
-        return MetaRepository(self.conn)
+        if self._meta is None:
+            self._meta = MetaRepository(self.conn)
+        return self._meta
 
-    @cached_property
+    @property
     def actors(self) -> ActorRepository:
         """Actors and roles."""
-        return ActorRepository(self.conn)
+        if self._actors is None:
+            self._actors = ActorRepository(self.conn)
+        return self._actors
 
-    @cached_property
+    @property
     def subjects(self) -> SubjectRepository:
         """Subjects, their wrapped keys and legal holds."""
-        return SubjectRepository(self.conn)
+        if self._subjects is None:
+            self._subjects = SubjectRepository(self.conn)
+        return self._subjects
 
-    @cached_property
+    @property
     def consents(self) -> ConsentRepository:
         """Consent grants and events."""
-        return ConsentRepository(self.conn)
+        if self._consents is None:
+            self._consents = ConsentRepository(self.conn)
+        return self._consents
 
-    @cached_property
+    @property
     def disclosures(self) -> DisclosureRepository:
         """Disclosures and override uses."""
-        return DisclosureRepository(self.conn)
+        if self._disclosures is None:
+            self._disclosures = DisclosureRepository(self.conn)
+        return self._disclosures
 
-    @cached_property
+    @property
     def audit(self) -> AuditLog:
         """The audit trail."""
-        return AuditLog(self.conn)
+        if self._audit is None:
+            self._audit = AuditLog(self.conn)
+        return self._audit
 
 
 class Store:
@@ -67,6 +88,14 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer = writer(engine)
+        # SQLite: each thread keeps its writer connection between transactions. Checking one
+        # out of the pool and back (reset included) cost more than BEGIN IMMEDIATE and COMMIT
+        # themselves, and a check is one short transaction. PostgreSQL keeps the pool, whose
+        # pre-ping reconnects transparently after a server restart.
+        self._keep_writer = engine.dialect.name == "sqlite"
+        self._local = threading.local()
+        self._kept: list[Connection] = []
+        self._kept_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -111,8 +140,39 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Tx]:
         """A write transaction: commits on success, rolls back on any exception."""
-        with translate_errors(), self._writer.begin() as conn:
-            yield Tx(conn)
+        if not self._keep_writer:
+            with translate_errors(), self._writer.begin() as conn:
+                yield Tx(conn)
+            return
+        with translate_errors():
+            conn = self._take_writer()
+            try:
+                with conn.begin():
+                    yield Tx(conn)
+            except BaseException:
+                self._discard(conn)  # after any failure, the next transaction starts on a fresh connection
+                raise
+            if getattr(self._local, "writer", None) is None:
+                self._local.writer = conn
+            else:  # a nested write() already put its connection back
+                self._discard(conn)
+
+    def _take_writer(self) -> Connection:
+        # Taken out of the thread's slot, so a nested write() gets a pool connection of its own.
+        kept: Connection | None = getattr(self._local, "writer", None)
+        self._local.writer = None
+        if kept is not None:
+            return kept
+        conn = self._writer.connect()
+        with self._kept_lock:
+            self._kept.append(conn)
+        return conn
+
+    def _discard(self, conn: Connection) -> None:
+        with self._kept_lock:
+            if conn in self._kept:
+                self._kept.remove(conn)
+        conn.close()
 
     @contextmanager
     def read(self, *, snapshot: bool = False) -> Iterator[Tx]:
@@ -129,5 +189,10 @@ class Store:
             yield Tx(conn)
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Release pooled connections (and the writer connections threads kept)."""
+        with self._kept_lock:
+            kept, self._kept = self._kept, []
+        for conn in kept:
+            conn.close()
+        self._local = threading.local()
         self.engine.dispose()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Exists, bindparam, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Exists, exists, insert, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from consentkit.keys import WrappedKey
+from consentkit.storage._raw import IN_CHUNK, RawStatements, placeholders
 from consentkit.storage.tables import LegalHoldRow, SubjectKeyRow, SubjectRow
 
 __all__ = ["StoredSubject", "SubjectRepository"]
@@ -46,7 +47,12 @@ _SELECT = (
     )
     .join(SubjectKeyRow, SubjectKeyRow.subject_id == SubjectRow.subject_id)
 )
-_GET_MANY = _SELECT.where(SubjectRow.subject_id.in_(bindparam("ids", expanding=True)))
+# The same select as raw SQL for the hot path (kit.check): see storage._raw.
+_GET_MANY_SQL = (
+    "SELECT s.subject_id, s.jurisdiction, s.language, s.created_at, s.personal, s.erased_at, k.master_kid, "
+    "k.wrapped, EXISTS (SELECT 1 FROM ck_legal_holds h WHERE h.subject_id = s.subject_id AND h.released_at IS NULL) "
+    "FROM ck_subjects s JOIN ck_subject_keys k ON k.subject_id = s.subject_id WHERE s.subject_id IN ({ids})"
+)
 
 
 class SubjectRepository:
@@ -54,6 +60,7 @@ class SubjectRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.raw = RawStatements(conn)
 
     def add(
         self,
@@ -95,11 +102,13 @@ class SubjectRepository:
 
     def get_many(self, subject_ids: Sequence[str]) -> dict[str, StoredSubject]:
         """Several subjects by id (missing ids are simply absent)."""
-        if not subject_ids:
-            return {}
-        rows = self.conn.execute(_GET_MANY, {"ids": list(subject_ids)})
-        stored = (self._to_stored(row) for row in rows)
-        return {s.subject_id: s for s in stored}
+        found: dict[str, StoredSubject] = {}
+        for first in range(0, len(subject_ids), IN_CHUNK):
+            chunk = subject_ids[first:first + IN_CHUNK]
+            for row in self.raw.fetchall(_GET_MANY_SQL.format(ids=placeholders(len(chunk))), chunk):
+                stored = self._to_stored(row)
+                found[stored.subject_id] = stored
+        return found
 
     def page(
         self, *, jurisdiction: str | None = None, limit: int = 100, offset: int = 0
