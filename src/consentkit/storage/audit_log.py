@@ -12,15 +12,17 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from consentkit.audit.envelope import canonical_json, check_token, encode_entry, entry_hash
 from consentkit.audit.events import AuditEvent, AuditRecord
 from consentkit.audit.merkle import CompactRange
 from consentkit.audit.verify import EncodedRow, RawRow
+from consentkit.errors import StorageError
+from consentkit.storage._raw import RawStatements
 from consentkit.storage.entry_sql import entry_column_intact
-from consentkit.storage.tables import AuditCheckpointRow, AuditEventRow, AuditHeadRow
+from consentkit.storage.tables import AuditCheckpointRow, AuditEventRow
 
 __all__ = ["AuditFilter", "AuditLog", "Head", "StoredCheckpoint"]
 
@@ -31,15 +33,12 @@ _COLUMNS = (
 )
 
 
-# Statements built once: parameters travel separately, so SQLAlchemy compiles each once and
-# never walks the values (building `.values(...)` per call cost more than the SQL itself).
-_INSERT_EVENT = insert(AuditEventRow)
-_READ_HEAD = select(AuditHeadRow.size, AuditHeadRow.last_hash, AuditHeadRow.compact, AuditHeadRow.tag).where(
-    AuditHeadRow.id == 1)
-_LOCK_HEAD = _READ_HEAD.with_for_update()
-_UPDATE_HEAD = update(AuditHeadRow).where(AuditHeadRow.id == 1).values(
-    size=bindparam("new_size"), last_hash=bindparam("new_last_hash"), compact=bindparam("new_compact"),
-    tag=bindparam("new_tag"))
+# The append path's statements, sent raw (see storage._raw): every audited operation runs
+# them, and through SQLAlchemy they cost more Python than the database spent on them.
+_READ_HEAD_SQL = "SELECT size, last_hash, compact, tag FROM ck_audit_head WHERE id = 1"
+_INSERT_EVENT_SQL = ("INSERT INTO ck_audit_events (seq, ts, actor, action, subject_id, object_ref, outcome, "
+                     "details, sealed, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_UPDATE_HEAD_SQL = "UPDATE ck_audit_head SET size = ?, last_hash = ?, compact = ?, tag = ? WHERE id = 1"
 
 
 @dataclass
@@ -86,6 +85,7 @@ class AuditLog:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._sql = RawStatements(conn)
         # The head as locked by this transaction's first append; the lock is held until commit,
         # so later appends in the same transaction reuse it (batched appends).
         self._locked: Head | None = None
@@ -94,7 +94,11 @@ class AuditLog:
         """The head row; ``lock`` takes the row lock that serialises appends on PostgreSQL."""
         if self._locked is not None:
             return self._locked
-        size, last_hash, compact, tag = self.conn.execute(_LOCK_HEAD if lock else _READ_HEAD).one()
+        # FOR UPDATE only on PostgreSQL: SQLite's BEGIN IMMEDIATE already holds the write lock.
+        row = self._sql.fetchone(_READ_HEAD_SQL + " FOR UPDATE" if lock and self._sql.postgres else _READ_HEAD_SQL)
+        if row is None:
+            raise StorageError("the audit head row is missing: this database was not set up by `consentkit init`")
+        size, last_hash, compact, tag = row
         head = Head(int(size), bytes(last_hash), CompactRange.from_bytes(bytes(compact)), tag)
         if lock:
             self._locked = head
@@ -128,11 +132,8 @@ class AuditLog:
         entry = encode_entry(origin, seq, ts, actor, event.action, event.subject_id, event.object_ref,
                              event.outcome, details, sealed, head.last_hash)
         digest = entry_hash(entry)
-        self.conn.execute(_INSERT_EVENT, {
-            "seq": seq, "ts": ts, "actor": actor, "action": event.action, "subject_id": event.subject_id,
-            "object_ref": event.object_ref, "outcome": event.outcome, "details": details, "sealed": sealed,
-            "prev_hash": head.last_hash, "entry_hash": digest,
-        })
+        self._sql.execute(_INSERT_EVENT_SQL, (seq, ts, actor, event.action, event.subject_id, event.object_ref,
+                                              event.outcome, details, sealed, head.last_hash, digest))
         head.compact.append(digest)
         head.size, head.last_hash = seq + 1, digest
         head.tag = tag(head.message(origin)) if tag is not None else None
@@ -165,24 +166,22 @@ class AuditLog:
             sealed = seal(seq, event) if seal is not None else None
             digest = entry_hash(encode_entry(origin, seq, ts, actor, event.action, event.subject_id,
                                              event.object_ref, event.outcome, details, sealed, prev))
-            rows.append({"seq": seq, "ts": ts, "actor": actor, "action": event.action,
-                         "subject_id": event.subject_id, "object_ref": event.object_ref, "outcome": event.outcome,
-                         "details": details, "sealed": sealed, "prev_hash": prev, "entry_hash": digest})
+            rows.append((seq, ts, actor, event.action, event.subject_id, event.object_ref, event.outcome, details,
+                         sealed, prev, digest))
             records.append(AuditRecord(seq, ts, actor, event.action, event.subject_id, event.object_ref,
                                        event.outcome, dict(event.details), sealed, prev, digest))
             head.compact.append(digest)
             prev = digest
         if not rows:
             return records
-        self.conn.execute(_INSERT_EVENT, rows)
+        self._sql.executemany(_INSERT_EVENT_SQL, rows)
         head.size, head.last_hash = head.size + len(rows), prev
         head.tag = tag(head.message(origin)) if tag is not None else None
         self._write_head(head)
         return records
 
     def _write_head(self, head: Head) -> None:
-        self.conn.execute(_UPDATE_HEAD, {"new_size": head.size, "new_last_hash": head.last_hash,
-                                         "new_compact": head.compact.to_bytes(), "new_tag": head.tag})
+        self._sql.execute(_UPDATE_HEAD_SQL, (head.size, head.last_hash, head.compact.to_bytes(), head.tag))
 
     def rows(self, start: int = 0, end: int | None = None, *, batch: int = 20_000) -> Generator[RawRow]:
         """Stream raw rows in seq order (for export and damage classification)."""
