@@ -241,7 +241,7 @@ class ReportOps(AccessRequestOps, AuditOps):
             erasures=q.erasures(period, limit=_ERASURES_SHOWN), active_holds=q.active_holds(),
             integrity=integrity,
             overrides_per_actor=_grouped(q.overrides_per_actor(period)),
-            reidentifications_per_actor=_grouped(q.actions_per_actor(period, "pseudonym.reidentif")),
+            reidentifications_per_actor=_grouped(q.actions_per_actor(period, "pseudonym.reidentified")),
             access_by_hour=_grouped(q.record_access_by_hour(period)),
             retention=self._retention_due(q, today),
             daily=_grouped(q.daily(period, dpo_model.TREND_ACTIONS)),
