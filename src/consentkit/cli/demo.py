@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -22,10 +23,11 @@ def demo(app: App, out: Path) -> None:
     demo folder is replaced; any other non-empty folder is refused. --db and --keys are
     not used: the demo always makes its own.
     """
+    started = time.perf_counter()  # before the import: loading the library is part of the wait
     from consentkit.demo import play
 
     echo = None if app.as_json else click.echo
-    result = play(out, progress=echo)
+    result = play(out, progress=echo, started=started)
     summary = result.to_json()
     app.emit(summary, human=f"done in {result.elapsed:.1f} s: {len(result.scenes)} scenes\n"
                             f"open {result.out / 'index.html'}")

@@ -46,14 +46,16 @@ class DemoResult:
         }
 
 
-def play(out: Path = DEFAULT_OUT, *, today: date | None = None,
-         progress: Callable[[str], None] | None = None) -> DemoResult:
+def play(out: Path = DEFAULT_OUT, *, today: date | None = None, progress: Callable[[str], None] | None = None,
+         started: float | None = None) -> DemoResult:
     """Play the demo week into ``out`` (new, empty, or a previous demo, which is replaced).
 
     ``progress`` receives one line per scene as it finishes. Nothing appears in ``out`` until
-    every scene has run; on any error the half-built folder is removed.
+    every scene has run; on any error the half-built folder is removed. The elapsed time is
+    counted from ``started`` (a :func:`time.perf_counter` value; the CLI passes the moment it
+    began, before the library was imported), else from the call.
     """
-    started = time.perf_counter()
+    started = time.perf_counter() if started is None else started
     if any(os.environ.get(name) for name in _KEY_VARIABLES):
         raise ConfigurationError("the demo makes its own keys in its folder; unset CONSENTKIT_MASTER_KEY, "
                                  "CONSENTKIT_SIGNING_KEY and CONSENTKIT_PSEUDONYM_KEY to run it")
