@@ -155,7 +155,7 @@ def test_user_templates_override_and_are_sandboxed(world: World, org_file: Path,
     with pytest.raises(ConfigurationError, match=r"failed to render \(UndefinedError\)"):
         dora.report_subject(world.anna, fmt="html")
     # a template the user did not override still comes from the shipped folder
-    assert "<!DOCTYPE html>" in str(dora.report_ropa(fmt="md", lang="sv").content) or True
+    assert str(dora.report_ropa(fmt="md", lang="sv").content).startswith("# Register över behandlingar")
 
 
 def test_csv_sections_are_spreadsheet_safe(world: World) -> None:
