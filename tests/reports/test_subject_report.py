@@ -5,6 +5,7 @@ third-party redaction, an erased subject, and the audit of every generation."""
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from consentkit.audit.events import AuditEvent
 from consentkit.errors import InvalidInputError, PermissionDeniedError
+from consentkit.reports.redaction import WITHHELD
 from consentkit.storage.audit_log import AuditFilter
 from tests.reports.conftest import THIRD_PARTY, World
 
@@ -143,3 +145,10 @@ def test_access_log_counts_uses_of_the_record(world: World) -> None:
     log = {a["action"]: a["count"] for a in r["access_log"]}
     assert log["subject.viewed"] == 2 and log["consent.receipt-issued"] == 1
     assert "disclosure.override" not in log
+
+
+def test_free_text_is_withheld_when_the_detector_is_missing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "consentkit.pseudonym.detect", None)
+    r = _model(world, world.anna)
+    assert r["consents"][1]["history"][-1]["reason"] == WITHHELD
+    assert "changed her mind" not in json.dumps(r)
