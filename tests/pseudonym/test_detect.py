@@ -251,3 +251,14 @@ def test_an_unknown_language_is_refused_without_echoing_the_text(detector: Detec
 
 def test_text_without_anything_personal(detector: Detector) -> None:
     assert detector.redact("Inget att rapportera.", lang="sv") == Redaction("Inget att rapportera.", [])
+
+
+def test_numbers_a_space_apart_are_read_apart(detector: Detector) -> None:
+    text = "ИИН 640904490831 8 777 123 45 67"
+    assert found(detector, text, "kk") == [("KZ_IIN", "640904490831"), ("PHONE_NUMBER", "8 777 123 45 67")]
+
+
+def test_long_digit_tables_are_read_as_nothing(detector: Detector) -> None:
+    # Tens of thousands of digits a space or a "+" apart: no reading, and no quadratic scan.
+    for text in ("1 " * 5000 + "1/2", " +1" * 5000, "12 34 56 78 90 " * 2000):
+        assert detector.analyze(text, lang="en") == []

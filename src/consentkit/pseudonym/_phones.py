@@ -45,12 +45,12 @@ HOME_REGIONS: dict[str, tuple[str, ...]] = {
 }
 
 _SEP = r"[ \t\u00a0\u2009\u202f\-\u2010\u2011\u2012\u2013\u2212()]"
-# Not glued to a word, another number, a slash or a decimal separator on either side, so
-# case numbers (1895/55979), amounts (13 472,88) and dates (05.12.2026) never form a chunk;
-# at least 7 digits, the shortest national number of the six regions.
-_CHUNK = re.compile(
-    rf"(?<![\w+/])(?<!\d[.,])(?:\+[ \u00a0]?|\()?\d(?:{_SEP}{{0,3}}\d){{6,}}(?!\d|[/.,]\d|[^\W\d_])"
-)
+# A run of digits and phone separators, read whole (possessive: linear time on any input).
+# Whether it is glued to a word, a slash or a decimal separator is checked afterwards, so
+# case numbers (1895/55979), amounts (13 472,88) and dates (05.12.2026) never form a chunk.
+_RUN = re.compile(rf"(?:\+[ \u00a0]?|\()?\d(?:{_SEP}{{0,3}}\d)*+")
+_PIECE = re.compile(r"\S+")
+_MAX_PIECES = 12
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4}")
 _NON_DIGIT = re.compile(r"\D")
 _MIN_DIGITS, _MAX_DIGITS = 7, 15
@@ -176,6 +176,47 @@ def _score_national(digits: str, bracketed: bool, lang: str, floor: float) -> fl
     return None
 
 
+def _free(text: str, start: int, end: int) -> bool:
+    """Not glued to a word, a "+", a slash, or the digits of a decimal number or a date."""
+    before = text[start - 1] if start else " "
+    if before.isalnum() or before in "+/_" or (before in ".," and start > 1 and text[start - 2].isdigit()):
+        return False
+    after = text[end] if end < len(text) else " "
+    if after.isalnum() or after == "_":
+        return False
+    return not (after in "/.," and end + 1 < len(text) and text[end + 1].isdigit())
+
+
+def _chunks(text: str) -> list[tuple[int, int]]:
+    """Spans of phone-shaped chunks of 7 to 15 digits.
+
+    A run with more digits is two or more numbers a space apart: every stretch of its
+    space-separated pieces that has a phone's length is a chunk then.
+    """
+    found = []
+    for run in _RUN.finditer(text):
+        start, end = run.span()
+        if not _free(text, start, end):
+            continue
+        count = sum(ch.isdigit() for ch in run.group())
+        if _MIN_DIGITS <= count <= _MAX_DIGITS:
+            found.append((start, end))
+        elif count > _MAX_DIGITS:
+            pieces = [(m.start() + start, m.end() + start, sum(ch.isdigit() for ch in m.group()))
+                      for m in _PIECE.finditer(run.group())]
+            if len(pieces) > _MAX_PIECES:
+                continue
+            for first in range(len(pieces)):
+                digits = 0
+                for last in range(first, len(pieces)):
+                    digits += pieces[last][2]
+                    if digits > _MAX_DIGITS:
+                        break
+                    if digits >= _MIN_DIGITS:
+                        found.append((pieces[first][0], pieces[last][1]))
+    return found
+
+
 def phone_candidates(
     text: str,
     lang: str,
@@ -193,12 +234,11 @@ def phone_candidates(
     if contexts is None:
         contexts = {}
     found = []
-    for match in _CHUNK.finditer(text):
-        chunk = match.group()
+    for start, end in _chunks(text):
+        chunk = text[start:end]
         digits = _NON_DIGIT.sub("", chunk)
-        if not _MIN_DIGITS <= len(digits) <= _MAX_DIGITS or _DATE.fullmatch(chunk):
+        if _DATE.fullmatch(chunk):
             continue
-        start, end = match.start(), match.end()
         context = span_context(text, start, end, contexts).adjustment(PHONE)
         floor = threshold - context
         international = chunk[0] == "+" or (digits.startswith("00") and _NON_DIGIT.search(chunk) is not None)

@@ -93,6 +93,7 @@ _KINDS_BY_LENGTH: dict[int, tuple[str, ...]] = {
 }
 _MAX_DIGITS = 16
 _INNER = 0.15
+_MAX_GROUPS = 24
 
 
 def _base(kind: str, written: str, digits: int) -> float:
@@ -213,6 +214,8 @@ def _stretches(text: str, match: re.Match[str]) -> list[tuple[int, int, int]]:
     total = sum(g[2] for g in groups)
     if total <= _MAX_DIGITS:
         return [(offset, match.end(), total)] if total in _KINDS_BY_LENGTH else []
+    if len(groups) > _MAX_GROUPS:
+        return []  # a table or a list of digits, not numbers in prose: no reading is safe
     found = []
     for first in range(len(groups)):
         if first and not _has_space(text[groups[first - 1][1]:groups[first][0]]):

@@ -20,6 +20,7 @@ Nothing here logs or raises with the text: errors name the option to fix, never 
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -233,11 +234,17 @@ def resolve(candidates: Iterable[Candidate], threshold: float) -> list[Entity]:
     """Keep readings at or above ``threshold``; of overlapping ones, the best (score, then type)."""
     ranked = sorted((c for c in candidates if c.score >= threshold),
                     key=lambda c: (-c.score, _PRIORITY.get(c.type, len(_PRIORITY)), c.start - c.end, c.start))
+    starts: list[int] = []  # of the chosen, which never overlap: sorted by start, ends in the same order
     chosen: list[Candidate] = []
     for candidate in ranked:
-        if all(candidate.end <= kept.start or kept.end <= candidate.start for kept in chosen):
-            chosen.append(candidate)
-    return [Entity(c.type, c.start, c.end, c.score) for c in sorted(chosen, key=lambda c: c.start)]
+        index = bisect.bisect_left(starts, candidate.start)
+        if index < len(chosen) and chosen[index].start < candidate.end:
+            continue  # overlaps the next chosen one
+        if index and chosen[index - 1].end > candidate.start:
+            continue  # overlaps the previous chosen one
+        starts.insert(index, candidate.start)
+        chosen.insert(index, candidate)
+    return [Entity(c.type, c.start, c.end, c.score) for c in chosen]
 
 
 _LOCK = threading.Lock()
