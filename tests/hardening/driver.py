@@ -14,7 +14,11 @@ waits for a line on stdin when ``--wait`` is given (so several workers start tog
 
     python driver.py DB_URL KEYS_DIR ACTOR SUBJECT_ID[,SUBJECT_ID...] [--ops grant,check,append]
                      [--seconds S | --count N] [--seed N] [--wait]
-    python driver.py verify DB_URL KEYS_DIR ACK_FILE...   (prints problems; exit 1 if any)
+
+``--bare`` does the baseline instead: one plain INSERT per transaction into a table of its
+own, serialised the way consentkit serialises audit appends (SQLite: ``BEGIN IMMEDIATE``;
+PostgreSQL: a row lock on a one-row head table), with the same durability settings.
+:func:`run_load` starts N drivers together and collects what they acknowledged.
 
 :func:`problems` is the check after a crash or a load run: every acknowledged operation is
 there with its audit event, nothing is half-written, and the trail verifies.
@@ -24,9 +28,14 @@ from __future__ import annotations
 
 import argparse
 import random
+import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -45,6 +54,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--count", type=int)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--wait", action="store_true")
+    parser.add_argument("--bare", action="store_true")
+    parser.add_argument("--packs", default="eu-gdpr", help="packs to load before `ready` (the subjects' ones)")
     return parser.parse_args(argv)
 
 
@@ -66,26 +77,69 @@ def main(argv: list[str]) -> int:
     subjects = args.subjects.split(",")
     ops = args.ops.split(",")
     rng = random.Random(args.seed)  # noqa: S311 - picks operations, not secrets
-    out = sys.stdout
-    with ConsentKit.open(args.db_url, args.keys_dir, actor=args.actor) as kit:
-        out.write("ready\n")
-        out.flush()
+    with _session(args) as operate:
+        _say("ready")
         if args.wait:
             sys.stdin.readline()
         started = time.monotonic()
         done = 0
-        while True:
-            if args.count is not None and done >= args.count:
-                break
-            if args.seconds is not None and time.monotonic() - started >= args.seconds:
-                break
-            line = _operate(kit, rng.choice(ops), rng.choice(subjects), done)
-            out.write(line + "\n")
-            out.flush()
+        while (args.count is None or done < args.count) and \
+                (args.seconds is None or time.monotonic() - started < args.seconds):
+            _say(operate(rng.choice(ops), rng.choice(subjects), done))
             done += 1
-        out.write(f"done {done} {time.monotonic() - started:.3f}\n")
-        out.flush()
+        _say(f"done {done} {time.monotonic() - started:.3f}")
     return 0
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def _session(args: argparse.Namespace) -> Iterator[Any]:
+    if args.bare:
+        with _bare(args.db_url, args.seed) as operate:
+            yield operate
+        return
+    with ConsentKit.open(args.db_url, args.keys_dir, actor=args.actor) as kit:
+        for pack_id in args.packs.split(","):
+            kit.packs.get(pack_id)  # loaded once per process: not part of what a load run measures
+        yield lambda op, subject, n: _operate(kit, op, subject, n)
+
+
+@contextmanager
+def _bare(db_url: str, worker: int) -> Iterator[Any]:
+    """The baseline: the same loop with one plain serialised INSERT per transaction."""
+    if db_url.startswith("sqlite"):
+        import sqlite3
+
+        conn: Any = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None, timeout=30)
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000"):
+            conn.execute(f"PRAGMA {pragma}")
+
+        def operate(_op: str, subject: str, n: int) -> str:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO bare_ops (worker, n, subject) VALUES (?, ?, ?)", (worker, n, subject))
+            conn.execute("COMMIT")
+            return f"bare {worker} {n}"
+    else:
+        import psycopg
+
+        url, _, query = db_url.replace("postgresql+psycopg://", "postgresql://").partition("?")
+        options = dict(part.split("=", 1) for part in query.split("&") if part)
+        conn = psycopg.connect(url, options=options.get("options", "").replace("%3D", "="))
+
+        def operate(_op: str, subject: str, n: int) -> str:
+            with conn.transaction():
+                conn.execute("SELECT size FROM bare_head WHERE id = 1 FOR UPDATE")
+                conn.execute("INSERT INTO bare_ops (worker, n, subject) VALUES (%s, %s, %s)", (worker, n, subject))
+                conn.execute("UPDATE bare_head SET size = size + 1 WHERE id = 1")
+            return f"bare {worker} {n}"
+    try:
+        yield operate
+    finally:
+        conn.close()
 
 
 def problems(kit: ConsentKit, acks: Iterable[str]) -> list[str]:
@@ -138,17 +192,64 @@ def _missing(acks: Iterable[str], events: dict[int, str], consents: set[str],
     return found
 
 
-def _verify(argv: list[str]) -> int:
-    db_url, keys_dir, *files = argv
-    acks = [line for name in files for line in open(name, encoding="utf-8")  # noqa: SIM115
-            if line.split()[:1] and line.split()[0] in ("grant", "check", "append")]
-    with ConsentKit.open(db_url, keys_dir, actor="verifier") as kit:
-        found = problems(kit, acks)
-    for problem in found:
-        print(problem)
-    print(f"checked {len(acks)} acknowledged operations: {len(found)} problem(s)")
-    return 1 if found else 0
+@dataclass
+class LoadRun:
+    """What N drivers acknowledged, how many operations they did and how long their loops ran."""
+
+    acks: list[str] = field(default_factory=list)
+    operations: int = 0
+    seconds: float = 0.0
+    per_worker: list[int] = field(default_factory=list)
+
+    @property
+    def throughput(self) -> float:
+        """Operations per second over the slowest worker's loop."""
+        return self.operations / self.seconds if self.seconds else 0.0
+
+
+def run_load(db_url: str, keys_dir: Path, actors: Sequence[str], subjects: Sequence[str], *, seconds: float,
+             ops: str = "check,check,check,grant", bare: bool = False, timeout: float = 600) -> LoadRun:
+    """Start one driver per actor, let them go at the same moment, collect their acknowledgements."""
+    extra = ["--bare"] if bare else []
+    procs = [subprocess.Popen(
+        [sys.executable, __file__, db_url, str(keys_dir), actor, ",".join(subjects), "--ops", ops,
+         "--seconds", str(seconds), "--seed", str(i), "--wait", *extra],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i, actor in enumerate(actors)]
+    run = LoadRun()
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdin is not None
+            if proc.stdout.readline() != "ready\n":
+                raise RuntimeError(f"a driver failed to start: {proc.communicate(timeout=timeout)[1][-2000:]}")
+        for proc in procs:
+            proc.stdin.write("go\n")  # type: ignore[union-attr]
+            proc.stdin.flush()  # type: ignore[union-attr]
+        for proc in procs:
+            out, err = proc.communicate(timeout=timeout)
+            if proc.returncode != 0:
+                raise RuntimeError(f"a driver failed: {err[-2000:]}")
+            lines = out.splitlines()
+            _, count, took = lines[-1].split()
+            run.acks += lines[:-1]
+            run.per_worker.append(int(count))
+            run.operations += int(count)
+            run.seconds = max(run.seconds, float(took))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return run
+
+
+def bare_schema(db_url: str) -> list[str]:
+    """DDL of the baseline's tables (run it before :func:`run_load` with ``bare=True``)."""
+    head = [] if db_url.startswith("sqlite") else [
+        "CREATE TABLE bare_head (id integer PRIMARY KEY, size bigint NOT NULL)",
+        "INSERT INTO bare_head VALUES (1, 0)"]
+    return ["CREATE TABLE bare_ops (worker integer, n integer, subject varchar(36), PRIMARY KEY (worker, n))", *head]
 
 
 if __name__ == "__main__":
-    sys.exit(_verify(sys.argv[2:]) if sys.argv[1:2] == ["verify"] else main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:]))
