@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from consentkit.cli import cli
-from consentkit.demo.cast import CLIENTS, NOTES
+from consentkit.demo.cast import CLIENTS, FREE_TEXT, NOTES
 from consentkit.demo.scenes import SCENES
 from consentkit.kit import ConsentKit
 
@@ -99,6 +99,20 @@ def test_narrative_never_prints_full_names_or_national_ids(played: tuple[Path, s
             assert relative not in stdout
         if client.national_id:
             assert client.national_id not in stdout
+
+
+def test_no_personal_data_or_free_text_in_clear_in_the_database(played: tuple[Path, str, dict[str, Any]]) -> None:
+    out, _, _ = played
+    planted = [*FREE_TEXT.values()]
+    for client in CLIENTS.values():
+        planted += [client.name, *client.relatives, *client.aliases]
+        planted += [client.national_id] if client.national_id else []
+    stores = [out / "consentkit.db", out / "tampered" / "consentkit-tampered.db", out / "audit" / "audit-export.jsonl",
+              out / "demo.json"]
+    for path in stores:
+        content = path.read_bytes()
+        for text in planted:
+            assert text.encode() not in content, (path.name, text)
 
 
 def test_the_law_of_each_jurisdiction_shows(played: tuple[Path, str, dict[str, Any]]) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["CLIENTS", "NOTES", "SERVICES", "STAFF", "CaseNote", "Client", "Service", "StaffMember", "birth_date"]
+__all__ = ["CLIENTS", "FREE_TEXT", "NOTES", "SERVICES", "STAFF", "CaseNote", "Client", "Service", "StaffMember",
+           "birth_date"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,18 @@ NOTES: tuple[CaseNote, ...] = (
              "sessions; reach him at +30 691 234 5678 or giorgos.markou@example.org.",
              ("Giorgos Markou",)),
 )
+
+#: What staff type during the week; consentkit stores each only sealed under the client's key.
+FREE_TEXT: dict[str, str] = {
+    "refusal-witness": "Johan, enhetschef",
+    "welfare-justification": "Home visit: the 4-year-old was alone in the flat; the mother came home intoxicated.",
+    "break-glass-justification": "Collapsed in the office after using, not responsive; the ambulance crew asked "
+                                 "what he took.",
+    "investigator-justification": "Written request of the investigator in a criminal case about a theft.",
+    "investigator-reference": "247100031000123",
+    "hold-reason": "Criminal case 247100031000123: keep the file until the case ends.",
+    "sip-withdrawal-reason": "Vill inte längre att regionen är med.",
+}
 
 
 def birth_date(client: Client, monday: date) -> date:

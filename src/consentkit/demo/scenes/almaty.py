@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from consentkit.demo.cast import FREE_TEXT
 from consentkit.demo.scenes.steps import caseworker, evidence_of, issue_receipt, register, supervisor, verdict
 from consentkit.demo.stage import SceneResult, Stage
 
@@ -59,9 +60,9 @@ def investigator_request(stage: Stage) -> SceneResult:
     decision = kit.check(
         subject, recipient="police:almaty-investigation-department", purpose="law-enforcement",
         categories=["identity", "criminal-justice", "substance-use", "contact"], override="investigator-request",
-        justification="Written request of the investigator in a criminal case about a theft.",
-        reference="247100031000123", approver="almaty.saule")
-    kit.hold_subject(subject, reason="Criminal case 247100031000123: keep the file until the case ends.")
+        justification=FREE_TEXT["investigator-justification"], reference=FREE_TEXT["investigator-reference"],
+        approver="almaty.saule")
+    kit.hold_subject(subject, reason=FREE_TEXT["hold-reason"])
     return SceneResult(
         f"Almaty · an investigator's written request about Timur, answered by a supervisor with a second one's "
         f"approval (override investigator-request) → {verdict(decision)}; his file is put under a legal hold",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from consentkit.demo.cast import FREE_TEXT
 from consentkit.demo.scenes.steps import caseworker, evidence_of, issue_receipt, register, verdict
 from consentkit.demo.stage import SceneResult, Stage
 from consentkit.errors import ValidationError
@@ -59,7 +60,7 @@ def break_glass(stage: Stage) -> SceneResult:
     decision = kit.check(
         stage.subjects["dmitry"], recipient="healthcare:novgorod-ambulance", purpose="emergency-care",
         categories=["identity", "health", "substance-use"], override="incapacitated-patient",
-        justification="Collapsed in the office after using, not responsive; the ambulance crew asked what he took.")
+        justification=FREE_TEXT["break-glass-justification"])
     stage.facts["break_glass_disclosure"] = decision.disclosure_id
     review_by = decision.review_by.isoformat() if decision.review_by else "no deadline"
     return SceneResult(

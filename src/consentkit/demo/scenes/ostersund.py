@@ -9,7 +9,7 @@ old SoL 14:1 with OSL 10:28), and the report is hidden from the parent's access 
 
 from __future__ import annotations
 
-from consentkit.demo.cast import CLIENTS
+from consentkit.demo.cast import CLIENTS, FREE_TEXT
 from consentkit.demo.scenes.steps import caseworker, evidence_of, issue_receipt, register, verdict
 from consentkit.demo.stage import SceneResult, Stage
 
@@ -50,7 +50,7 @@ def sip_consent(stage: Stage) -> SceneResult:
     refusal = kit.grant_consent(subject, recipients=["child-protection-unit"], purposes=["child-protection"],
                                 categories=["family", "case-notes"], refuse=True,
                                 notice_version="ostersund-sip-2025", notice_language="sv", form="verbal",
-                                witness="Johan, enhetschef")
+                                witness=FREE_TEXT["refusal-witness"])
     stage.consents["linnea-refusal"] = refusal.grant.consent_id
     stage.facts["sip_receipt"] = issue_receipt(stage, kit, "linnea-sip", "Linnea: consent to SIP with the region")
     decision = kit.check(subject, recipient=REGION, purpose="care-coordination", categories=SIP)
@@ -72,7 +72,7 @@ def child_welfare_report(stage: Stage) -> SceneResult:
         stage.subjects["linnea"], recipient=CHILD_UNIT, purpose="child-protection",
         categories=["identity", "contact", "family", "substance-use", "case-notes", "health"],
         override="child-welfare-report",
-        justification="Home visit: the 4-year-old was alone in the flat; the mother came home intoxicated.")
+        justification=FREE_TEXT["welfare-justification"])
     stage.facts["child_welfare_disclosure"] = decision.disclosure_id
     return SceneResult(
         f"Östersund · home visit, the 4-year-old alone: mandatory orosanmälan (override child-welfare-report) "
@@ -88,7 +88,7 @@ def sip_withdrawn(stage: Stage) -> SceneResult:
     """Linnea withdraws the SIP consent; the next request to the region is denied."""
     stage.at(3, "11:00")
     kit = stage.as_(caseworker("ostersund"))
-    withdrawal = kit.withdraw_consent(stage.consents["linnea-sip"], reason="Vill inte längre att regionen är med.",
+    withdrawal = kit.withdraw_consent(stage.consents["linnea-sip"], reason=FREE_TEXT["sip-withdrawal-reason"],
                                       form="verbal")
     decision = kit.check(stage.subjects["linnea"], recipient=REGION, purpose="care-coordination",
                          categories=["identity", "substance-use"])
