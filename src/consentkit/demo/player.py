@@ -68,14 +68,7 @@ def play(out: Path = DEFAULT_OUT, *, today: date | None = None, progress: Callab
     stage = Stage(build, monday)
     try:
         try:
-            for number, scene in enumerate(SCENES, 1):
-                outcome = scene.play(stage)
-                when = stage.stamp()
-                result.scenes.append({"scene": scene.key, "title": scene.title, "when": when,
-                                      "line": outcome.line,
-                                      "details": outcome.details, "data": outcome.data})
-                if progress is not None:
-                    progress(f"[{number:2}/{len(SCENES)}] {when}  {outcome.line}")
+            _run_scenes(stage, result, progress)
         finally:
             stage.close()
         result.elapsed = time.perf_counter() - started
@@ -85,9 +78,19 @@ def play(out: Path = DEFAULT_OUT, *, today: date | None = None, progress: Callab
     except BaseException:
         workspace.discard(build)
         raise
-    result.artefacts = stage.artefacts
     result.elapsed = time.perf_counter() - started
     return result
+
+
+def _run_scenes(stage: Stage, result: DemoResult, progress: Callable[[str], None] | None) -> None:
+    """Play every scene in order, recording its outcome and reporting one line per scene."""
+    for number, scene in enumerate(SCENES, 1):
+        outcome = scene.play(stage)
+        when = stage.stamp()
+        result.scenes.append({"scene": scene.key, "title": scene.title, "when": when, "line": outcome.line,
+                              "details": outcome.details, "data": outcome.data})
+        if progress is not None:
+            progress(f"[{number:2}/{len(SCENES)}] {when}  {outcome.line}")
 
 
 def _finish(stage: Stage, result: DemoResult) -> None:

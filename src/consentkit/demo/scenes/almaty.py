@@ -61,7 +61,7 @@ def investigator_request(stage: Stage) -> SceneResult:
         subject, recipient="police:almaty-investigation-department", purpose="law-enforcement",
         categories=["identity", "criminal-justice", "substance-use", "contact"], override="investigator-request",
         justification=FREE_TEXT["investigator-justification"], reference=FREE_TEXT["investigator-reference"],
-        approver="almaty.saule")
+        approver=supervisor("almaty", second=True))
     kit.hold_subject(subject, reason=FREE_TEXT["hold-reason"])
     return SceneResult(
         f"Almaty · an investigator's written request about Timur, answered by a supervisor with a second one's "

@@ -9,26 +9,21 @@ from consentkit.demo.stage import Group, Stage
 from consentkit.disclosure.model import Decision
 from consentkit.kit import ConsentKit
 
-__all__ = ["caseworker", "evidence_of", "first_name", "issue_receipt", "register", "supervisor", "verdict"]
+__all__ = ["caseworker", "evidence_of", "issue_receipt", "register", "supervisor", "verdict"]
 
 
-def _staff(service: str, role: str) -> str:
-    return next(s.actor for s in STAFF if s.service == service and role in s.roles)
+def _staff(service: str, role: str) -> list[str]:
+    return [s.actor for s in STAFF if s.service == service and role in s.roles]
 
 
 def caseworker(service: str) -> str:
     """The actor id of the service's caseworker."""
-    return _staff(service, "caseworker")
+    return _staff(service, "caseworker")[0]
 
 
-def supervisor(service: str) -> str:
-    """The actor id of the service's (first) supervisor."""
-    return _staff(service, "supervisor")
-
-
-def first_name(key: str) -> str:
-    """How the narrative calls a client: the first name in Latin letters, never the full name."""
-    return key.capitalize()
+def supervisor(service: str, *, second: bool = False) -> str:
+    """The actor id of the service's supervisor (or of a second one, who can approve the first's overrides)."""
+    return _staff(service, "supervisor")[1 if second else 0]
 
 
 def register(stage: Stage, key: str) -> str:
