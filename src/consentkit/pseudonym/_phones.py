@@ -1,9 +1,10 @@
 """Phone numbers: the regions GR, SE, RU, KZ, GB and US, international and local formats.
 
 A cheap regular expression finds digit chunks shaped like phone numbers (``+30 691 234 5678``,
-``8 (8162) 74-59-57``, ``070-123 45 67``, ``6946836732``); only those chunks reach
-libphonenumber, and only through its validity check on a number built from the digits
-(parsing formatted text costs three times as much). presidio's ``PhoneRecognizer`` instead
+``8 (8162) 74-59-57``, ``070-123 45 67``, ``6946836732``); only those chunks are checked
+against libphonenumber's metadata: its validity patterns, compiled once, on the digits with
+the trunk prefix taken off (parsing formatted text costs three times as much, and
+``is_valid_number`` re-reads the metadata on every call). presidio's ``PhoneRecognizer`` instead
 runs ``PhoneNumberMatcher`` over the whole text once per region, about 1.5 ms a note
 (``pii-and-identifiers.md`` §4.2).
 

@@ -5,11 +5,12 @@ detector keeps those at or above its threshold and resolves overlaps. The same f
 back both detector engines: the fast one calls them directly, the presidio one wraps each
 kind in an ``EntityRecognizer`` (``detect_presidio.py``), so both see the same candidates.
 
-Identifiers: every run of digits joined by single separators (spaces, no-break spaces,
-hyphens and dashes, ``+``) is split into its digit groups, and every stretch of whole
-groups whose length fits a kind (9: AFM; 10: personnummer, INN, passport; 11: AMKA,
-SNILS; 12: personnummer, INN, IIN; 16: OMS) is checked with
-:func:`consentkit.pseudonym.identifiers.is_valid`. A reading starts from a base score that
+Identifiers: every run of at least 8 digits joined by separators (up to three spaces,
+a hyphen or dash, ``+``) whose digit count fits a kind (8-9: AFM; 10: personnummer, INN,
+passport; 11: AMKA, SNILS; 12: personnummer, INN, IIN; 16: OMS) is screened by its check
+digits and date, then checked with :func:`consentkit.pseudonym.identifiers.is_valid`. A
+run longer than any identifier is two numbers a space apart: its space-separated stretches
+are read instead, a little weaker. A reading starts from a base score that
 reflects how rarely a random string passes its check (``pii-and-identifiers.md`` §4.4: AFM
 10 %, INN-10 10 %, SNILS 1.1 %, INN-12 0.98 %, personnummer 0.72 %, AMKA 0.36 %, IIN
 0.21 %) and how telling its written form is (``850709-2388``, ``112-233-445 95``,
