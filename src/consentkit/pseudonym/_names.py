@@ -137,7 +137,7 @@ def name_matcher(names: tuple[str, ...]) -> NameMatcher | None:
     owners: list[tuple[int, int]] = []
     initials: list[frozenset[str]] = []
     for index, name in enumerate(names):
-        tokens = name.split()
+        tokens = name.replace(",", " ").split()  # "Berg, Karin" as the caller may write it
         initials.append(frozenset(t[0].casefold() for t in tokens))
         for part, token in enumerate(tokens):
             if len(token) >= _MIN_PART or len(tokens) == 1:
