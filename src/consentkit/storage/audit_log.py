@@ -188,22 +188,32 @@ class AuditLog:
         query = select(*_COLUMNS).where(AuditEventRow.seq >= start).order_by(AuditEventRow.seq)
         if end is not None:
             query = query.where(AuditEventRow.seq < end)
-        yield from self._stream(query, batch)
+        for rows in self._stream(query, batch):
+            yield from rows
 
-    def entries(self, size: int | None = None, *, batch: int = 20_000) -> Generator[EncodedRow]:
-        """Stream ``(seq, entry bytes, entry hash)`` of the first ``size`` events (all by default), in seq order.
+    def entries(self, size: int | None = None, *, start: int = 0,
+                batch: int = 20_000) -> Generator[Sequence[EncodedRow]]:
+        """Stream ``(seq, entry bytes, entry hash)`` of events ``start`` to ``size - 1`` (all by default),
+        in seq order, as lists of up to ``batch`` rows (a loop over a list costs less than a generator).
 
         ``entry`` is the database's own concatenation of the stored fields (``storage.entry_sql``):
         check :meth:`entry_column_intact` before trusting it.
         """
         query = select(AuditEventRow.seq, AuditEventRow.entry, AuditEventRow.entry_hash).order_by(AuditEventRow.seq)
+        if start:
+            query = query.where(AuditEventRow.seq >= start)
         if size is not None:
             query = query.where(AuditEventRow.seq < size)
         if self.conn.dialect.name == "sqlite":
             yield from self._stream(query, batch)  # already (int, bytes, bytes)
             return
-        for seq, entry, digest in self._stream(query, batch):  # PostgreSQL: text, bytes
-            yield seq, entry.encode("utf-8"), digest
+        for rows in self._stream(query, batch):  # PostgreSQL: (int, text, bytes)
+            yield [(seq, entry.encode("utf-8"), digest) for seq, entry, digest in rows]
+
+    def max_seq(self) -> int | None:
+        """The highest sequence number stored (``None`` for an empty table)."""
+        value: int | None = self.conn.execute(select(func.max(AuditEventRow.seq))).scalar()
+        return value
 
     def entry_column_intact(self) -> bool:
         """Whether the database still computes ``entry`` from the fields (see ``storage.entry_sql``)."""
@@ -215,7 +225,7 @@ class AuditLog:
             AuditEventRow.seq < size, AuditEventRow.sealed.is_not(None))
         return int(self.conn.execute(query).scalar_one())
 
-    def _stream(self, query: Any, batch: int) -> Generator[Any]:
+    def _stream(self, query: Any, batch: int) -> Generator[Sequence[Any]]:
         # Straight from a DB-API cursor on this transaction's connection: making a SQLAlchemy
         # Row per entry and then a tuple from it cost ~2 s per million rows, a fifth of a full
         # verification. Both drivers already return the right types (int, str, None, bytes).
@@ -231,7 +241,7 @@ class AuditLog:
                 cursor.execute(str(compiled), args)
                 fetched = cursor.fetchmany(batch)
                 while fetched:
-                    yield from fetched
+                    yield fetched
                     fetched = cursor.fetchmany(batch)
             except dbapi.Error as error:
                 # Wrapped as SQLAlchemy would, so storage.engine.translate_errors reports it the same way.
