@@ -163,7 +163,7 @@ def test_ranges_verified_in_parallel_processes_join_into_the_same_tree(
     assert one.checkpoints == two.checkpoints == three.checkpoints
 
 
-@pytest.mark.parametrize("statement, expected", [
+@pytest.mark.parametrize(("statement", "expected"), [
     ("UPDATE ck_audit_events SET actor = 'mallory' WHERE seq = 150", ("changed", 150)),
     ("DELETE FROM ck_audit_events WHERE seq = 101", ("deleted", 101)),
     ("DELETE FROM ck_audit_events WHERE seq >= 180", ("truncated", 180)),
