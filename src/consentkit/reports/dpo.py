@@ -148,8 +148,8 @@ class _Builder:
         hours = self.org.office_hours
         outside: dict[str, int] = defaultdict(int)
         offset = timedelta(minutes=hours.utc_offset_minutes)
-        for (actor, day, hour), n in self.f.access_by_hour:
-            local = datetime.fromisoformat(f"{day}T{hour}:00:00") + offset
+        for (actor, hour), n in self.f.access_by_hour:
+            local = datetime.fromisoformat(f"{hour}:00:00") + offset
             if not hours.start <= local.hour < hours.end or (hours.weekdays_only and local.weekday() >= 5):
                 outside[actor] += n
         sign = "+" if hours.utc_offset_minutes >= 0 else "-"

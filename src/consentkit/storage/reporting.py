@@ -175,11 +175,15 @@ class ReportQueries:
         return _counts(self.conn.execute(query))
 
     def record_access_by_hour(self, period: Period) -> list[Count]:
-        """``(actor, day, hour) -> n`` of events that touch a subject, for out-of-hours checks."""
-        day, hour = func.substr(_A.ts, 1, 10), func.substr(_A.ts, 12, 2)
-        query = (select(_A.actor, day, hour, func.count())
+        """``(actor, "YYYY-MM-DDTHH") -> n`` of events that touch a subject, for out-of-hours checks.
+
+        One grouping expression (the instant cut to the hour) rather than day and hour apart:
+        measured about twice as fast on SQLite, where this is the one query reading every event.
+        """
+        hour = func.substr(_A.ts, 1, 13)
+        query = (select(_A.actor, hour, func.count())
                  .where(_A.subject_id.is_not(None), self._in(_A.ts, period))
-                 .group_by(_A.actor, day, hour))
+                 .group_by(_A.actor, hour))
         return _counts(self.conn.execute(query))
 
     def daily(self, period: Period, actions: Sequence[str]) -> list[Count]:
