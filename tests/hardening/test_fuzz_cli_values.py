@@ -60,7 +60,7 @@ def test_grant_valid_until(installation: Installation, until: str) -> None:
                      "--valid-until", _arg(until), ok=frozenset({0}))
 
 
-@FUZZ
+@DB_FUZZ
 @given(born=st.one_of(st.dates().map(lambda d: d.isoformat()), instants))
 def test_subject_birth_date(installation: Installation, born: str) -> None:
     _refused_cleanly(installation, "subject", "add", "--jurisdiction", "se", "--name", "Test Person",
