@@ -244,7 +244,7 @@ class ReportOps(AccessRequestOps, AuditOps):
             reidentifications_per_actor=_grouped(q.actions_per_actor(period, "pseudonym.reidentified")),
             access_by_hour=_grouped(q.record_access_by_hour(period)),
             retention=self._retention_due(q, today),
-            daily=_grouped(q.daily(period, dpo_model.TREND_ACTIONS)),
+            daily=_grouped(q.daily(period)),
         )
 
     def _override_details(self, tx: Tx, use: dict[str, Any]) -> dict[str, Any]:

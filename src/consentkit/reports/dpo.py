@@ -20,14 +20,11 @@ from consentkit.reports.formats import format_date, format_datetime, format_numb
 from consentkit.reports.labels import fill, page_language, report_labels, vocabulary
 from consentkit.reports.organisation import Organisation
 
-__all__ = ["SCHEMA_VERSION", "TREND_ACTIONS", "DpoFacts", "dpo_report"]
+__all__ = ["LIFECYCLE_ACTIONS", "SCHEMA_VERSION", "DpoFacts", "dpo_report"]
 
 SCHEMA_VERSION = 1
 Grouped = Sequence[tuple[tuple[str, ...], int]]
 
-#: Audit actions the trend charts count per day.
-TREND_ACTIONS = ("consent.granted", "consent.withdrawn", "consent.revoked", "disclosure.checked",
-                 "disclosure.override")
 LIFECYCLE_ACTIONS = ("subject.erased", "subject.hold-placed", "subject.hold-released", "subject.erase-refused")
 _DUE_SOON_DAYS = 7
 _MONTHLY_AFTER_DAYS = 190
@@ -112,10 +109,13 @@ class _Builder:
         return rows
 
     def denials(self) -> list[dict[str, Any]]:
+        totals: dict[tuple[str, str, str], int] = defaultdict(int)
+        for (_day, outcome, purpose, recipient), n in self.f.denials:
+            totals[outcome, purpose, recipient] += n
         return [{"outcome": outcome, "outcome_text": self.L.get(f"outcome-{outcome}", outcome),
                  "purpose": purpose, "purpose_name": self.name(purpose), "recipient_type": recipient,
                  "recipient_name": self.name(recipient), "count": n}
-                for (outcome, purpose, recipient), n in sorted(self.f.denials)]
+                for (outcome, purpose, recipient), n in sorted(totals.items())]
 
     def requests(self) -> dict[str, Any]:
         today = self.f.as_of.isoformat()
@@ -180,11 +180,11 @@ class _Builder:
             buckets.append(cursor)
             cursor = (cursor.replace(day=28) + timedelta(days=4)).replace(day=1) if monthly else cursor + timedelta(7)
         series = {key: [0] * len(buckets) for key in ("granted", "withdrawn", "disclosed", "overrides", "denied")}
-        for (day, action, outcome), n in self.f.daily:
-            moment = date.fromisoformat(day)
-            index = _bucket(buckets, moment)
-            for key in _series_of(action, outcome):
-                series[key][index] += n
+        for (day, key), n in self.f.daily:
+            series[key][_bucket(buckets, date.fromisoformat(day))] += n
+        for (day, outcome, _purpose, _recipient), n in self.f.denials:
+            if outcome == "deny":
+                series["denied"][_bucket(buckets, date.fromisoformat(day))] += n
         return {"unit": "month" if monthly else "week", "buckets": [b.isoformat() for b in buckets],
                 "bucket_texts": [self.day(b) for b in buckets], "series": series,
                 "series_names": {k: self.L[f"series-{k}"] for k in series}}
@@ -200,20 +200,6 @@ def _bucket(buckets: list[date], day: date) -> int:
         if start <= day:
             index = position
     return index
-
-
-def _series_of(action: str, outcome: str) -> tuple[str, ...]:
-    if action == "consent.granted":
-        return ("granted",)
-    if action in ("consent.withdrawn", "consent.revoked"):
-        return ("withdrawn",)
-    shared = outcome in ("permit", "partial")
-    keys: tuple[str, ...] = ("disclosed",) if shared else ()
-    if action == "disclosure.override" and shared:
-        keys += ("overrides",)
-    if outcome == "deny":
-        keys += ("denied",)
-    return keys
 
 
 def dpo_report(facts: DpoFacts, org: Organisation, *, lang: str, generated_at: datetime,

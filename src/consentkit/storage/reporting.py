@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, cast, exists, func, select, union_all
+from sqlalchemy import ColumnElement, Connection, and_, cast, exists, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import JSONB
 
 from consentkit.storage.tables import (
@@ -157,13 +157,14 @@ class ReportQueries:
         return _counts(self.conn.execute(query))
 
     def denials(self, period: Period) -> list[Count]:
-        """``(outcome, purpose, recipient type) -> n`` of denied or partly denied requests."""
+        """``(day, outcome, purpose, recipient type) -> n`` of denied or partly denied requests."""
+        day = func.substr(_A.ts, 1, 10)
         purpose = self._json_text(_A.details, "purpose")
         recipient = self._json_text(_A.details, "recipient")
-        query = (select(_A.outcome, purpose, recipient, func.count())
+        query = (select(day, _A.outcome, purpose, recipient, func.count())
                  .where(_A.action.in_(["disclosure.checked", "disclosure.override"]),
                         _A.outcome.in_(["deny", "partial"]), self._in(_A.ts, period))
-                 .group_by(_A.outcome, purpose, recipient))
+                 .group_by(day, _A.outcome, purpose, recipient))
         return _counts(self.conn.execute(query))
 
     # -- audit-wide aggregations --------------------------------------------------------
@@ -186,13 +187,26 @@ class ReportQueries:
                  .group_by(_A.actor, hour))
         return _counts(self.conn.execute(query))
 
-    def daily(self, period: Period, actions: Sequence[str]) -> list[Count]:
-        """``(day, action, outcome) -> n`` for trend charts."""
-        day = func.substr(_A.ts, 1, 10)
-        query = (select(day, _A.action, _A.outcome, func.count())
-                 .where(_A.action.in_(list(actions)), self._in(_A.ts, period))
-                 .group_by(day, _A.action, _A.outcome))
-        return _counts(self.conn.execute(query))
+    def daily(self, period: Period) -> list[Count]:
+        """``(day, series) -> n`` for the trend charts, from the records themselves (not the audit
+        trail, where a decision at a past time is an inquiry, not a disclosure): consents granted,
+        withdrawn or revoked, disclosures made, and those made under an override."""
+        consent_day = func.substr(ConsentRow.recorded_at, 1, 10)
+        event_day = func.substr(ConsentEventRow.at, 1, 10)
+        disclosure_day = func.substr(DisclosureRow.decided_at, 1, 10)
+        parts = union_all(
+            select(consent_day.label("day"), literal("granted").label("series"), func.count().label("n"))
+            .where(ConsentRow.effect == "permit", self._in(ConsentRow.recorded_at, period)).group_by(consent_day),
+            select(event_day, literal("withdrawn"), func.count())
+            .where(ConsentEventRow.kind.in_(["withdrawn", "revoked"]), self._in(ConsentEventRow.at, period))
+            .group_by(event_day),
+            select(disclosure_day, literal("disclosed"), func.count())
+            .where(self._in(DisclosureRow.decided_at, period)).group_by(disclosure_day),
+            select(disclosure_day, literal("overrides"), func.count())
+            .where(DisclosureRow.basis == "override", self._in(DisclosureRow.decided_at, period))
+            .group_by(disclosure_day),
+        )
+        return _counts(self.conn.execute(parts))
 
     def lifecycle(self, period: Period, actions: Sequence[str]) -> list[Count]:
         """``(action) -> n`` for erasure and hold events."""
