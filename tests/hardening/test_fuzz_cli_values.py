@@ -107,6 +107,28 @@ def test_audit_prove_seq(installation: Installation, seq: str) -> None:
         assert after == before
 
 
+#: Valid identifiers of each type (checksums included) to mutate: a digit changed or a dash moved
+#: must be refused, never half-accepted.
+NATIONAL_IDS = {"se": ("SE_PERSONNUMMER", "19121212-1212"), "gr": ("GR_AMKA", "01017001234"),
+                "ru": ("RU_SNILS", "112-233-445 95"), "kz": ("KZ_IIN", "900101300129")}
+
+
+@settings(DB_FUZZ, max_examples=20)  # two commands per example, and valid ids add a client
+@given(jurisdiction=st.sampled_from(sorted(NATIONAL_IDS)), data=st.data())
+def test_national_ids(installation: Installation, jurisdiction: str, data: st.DataObject) -> None:
+    kind, genuine = NATIONAL_IDS[jurisdiction]
+    value = data.draw(st.one_of(mutated_text(genuine, max_changes=2), st.text(max_size=30),
+                                st.from_regex(r"[0-9 \-]{6,16}", fullmatch=True)), label="national id")
+    given_type = data.draw(st.sampled_from((None, kind, "GR_AFM", "RU_INN", "RU_PASSPORT", "RU_OMS", "XX_NONE")),
+                           label="type")
+    args = ["subject", "add", "--jurisdiction", jurisdiction, "--name", "Test Person", "--birth-date", "1990-01-01",
+            "--national-id", _arg(value)]
+    _refused_cleanly(installation, *args, *(["--national-id-type", given_type] if given_type else []),
+                     ok=frozenset({0}))
+    _refused_cleanly(installation, "subject", "find", "--national-id", _arg(value), "--jurisdiction", jurisdiction,
+                     ok=frozenset({0, 1}))
+
+
 def test_extreme_offsets_at_the_ends_of_the_calendar(installation: Installation) -> None:
     for at in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
         _refused_cleanly(installation, "check", "--subject", installation.subject_id, "--recipient",

@@ -186,3 +186,33 @@ def test_inclusion_proof_mutated(installation: Installation, proof_text: str, da
 @given(content=raw_bytes)
 def test_audit_file_arbitrary_bytes(installation: Installation, content: bytes) -> None:
     _verify_file(installation, content)
+
+
+@pytest.fixture
+def checkpoint_note(installation: Installation) -> str:
+    out = installation.workdir / "trusted.note"
+    result = installation("audit", "checkpoint", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out.read_text("utf-8")
+
+
+@DB_FUZZ
+@given(data=st.data())
+def test_trusted_checkpoint_mutated(installation: Installation, checkpoint_note: str, data: st.DataObject) -> None:
+    content = data.draw(st.one_of(mutated_text(checkpoint_note).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                                  raw_bytes), label="note")
+    path = _write(installation, "trusted.note", content)
+    before = installation.state.snapshot()
+    result = installation("audit", "verify", "--trusted", str(path))
+    assert_clean(result, frozenset({0, 1, 4}))
+    assert installation.state.snapshot() == before  # verification only reads
+
+
+@FUZZ
+@given(data=st.data())
+def test_verifier_key_strings(installation: Installation, export_text: str, data: st.DataObject) -> None:
+    genuine = installation("keys", "public").stdout.split()[0]
+    key = data.draw(st.one_of(mutated_text(genuine, max_changes=2), st.text(max_size=60)), label="key")
+    path = _write(installation, "audit.jsonl", export_text.encode())
+    result = installation("audit", "verify", str(path), "--public-key", key.replace("\x00", ""))
+    assert_clean(result, frozenset({0, 1, 4}))

@@ -45,7 +45,7 @@ def audit_verify(app: App, file: Path | None, trusted: Path | None, public_keys:
     if file is not None:
         _verify_file(app, file, public_keys)
         return
-    result = app.kit().verify_audit(trusted_note=trusted.read_text("utf-8") if trusted else None, deep=deep)
+    result = app.kit().verify_audit(trusted_note=_read_text(trusted) if trusted else None, deep=deep)
     app.emit(_result_json(result), human=_result_text(result))
     if not result.ok:
         click.echo(f"consentkit: audit trail damaged: {result.damage.message}", err=True)  # type: ignore[union-attr]
@@ -145,15 +145,21 @@ def _log_line(row: dict[str, Any]) -> str:
     return text
 
 
-def _verify_file(app: App, file: Path, public_keys: tuple[str, ...]) -> None:
-    from consentkit.audit.export import verify_export
-    from consentkit.audit.proof_file import PROOF_HEADER, verify_proof
+def _read_text(file: Path) -> str:
+    """A file the auditor hands over (export, proof, trusted checkpoint), as UTF-8 text."""
     from consentkit.errors import InvalidInputError
 
     try:
-        text = file.read_text("utf-8")
+        return file.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
         raise InvalidInputError(f"cannot read {file} as UTF-8 text") from None
+
+
+def _verify_file(app: App, file: Path, public_keys: tuple[str, ...]) -> None:
+    from consentkit.audit.export import verify_export
+    from consentkit.audit.proof_file import PROOF_HEADER, verify_proof
+
+    text = _read_text(file)
     verifiers = _verifiers(app, public_keys)
     if text.startswith(PROOF_HEADER):
         proof = verify_proof(text, verifiers)
