@@ -203,9 +203,13 @@ def _with_consents(request: DisclosureRequest, subject: SubjectFacts, categories
     return _finish(request, categories, tuple(permitted), reasons, tuple(basis), index, trace)
 
 
+#: What one pass over the consents finds: see _scan.
+_Scanned = tuple[list[ConsentHistory], list[tuple[ConsentGrant, Status | None]], dict[str, list[str]],
+                 dict[str, list[str]]]
+
+
 def _scan(consents: Sequence[ConsentHistory], categories: tuple[str, ...], request: DisclosureRequest,
-          birth_date: date | None, index: PackIndex) -> tuple[list[ConsentHistory], list[tuple[ConsentGrant,
-          Status | None]], dict[str, list[str]], dict[str, list[str]]]:
+          birth_date: date | None, index: PackIndex) -> _Scanned:
     """One pass over the consents: those naming the recipient; of those, the ones for this purpose
     with their status; and per requested category the active refusals and permits covering it."""
     rtype, rid, purpose, at = request.recipient_type, request.recipient_id, request.purpose, request.at
