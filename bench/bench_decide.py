@@ -495,6 +495,7 @@ def _profile(kit: ConsentKit, work: Callable[[], object], decisions: int, what: 
         elif collecting:
             gc_seconds[0] += time.perf_counter() - collecting.pop()
 
+    kit.store.close()  # the writer connection SQLite keeps is reopened (and so traced) by the next write
     event.listen(kit.store.engine, "checkout", trace)
     gc.callbacks.append(gc_timer)
     profiler = cProfile.Profile()
@@ -505,8 +506,7 @@ def _profile(kit: ConsentKit, work: Callable[[], object], decisions: int, what: 
     profiler.disable()
     gc.callbacks.remove(gc_timer)
     event.remove(kit.store.engine, "checkout", trace)
-    with kit.store.engine.connect() as conn:  # single-threaded: the pool hands back the traced connection
-        conn.connection.dbapi_connection.set_trace_callback(None)  # type: ignore[union-attr]
+    kit.store.close()  # drops the traced connections
     stats = pstats.Stats(profiler, stream=sys.stderr)
     print(f"   top of the {what} profile (cumulative):", file=sys.stderr)
     stats.sort_stats("cumulative").print_stats(30)
