@@ -60,3 +60,14 @@ def test_suppressed_export_is_k_anonymous(rows: list[tuple[str, str]], k: int) -
     assert report.suppressed == len(rows) - len(kept)
     assert all(kept.count(row) >= k for row in kept)
     assert report.k_reached == (min(kept.count(row) for row in kept) if kept else None)
+
+
+def test_groups_mixing_text_numbers_and_nulls_are_reported() -> None:
+    # A JSON `keep` quasi-identifier may be missing (None), a number or text.
+    counter = GroupCounter(("sex", "year"))
+    for key in [(None, "1985"), (5, "1985"), ("F", "1985"), ("F", "1985"), ("5", "1985")]:
+        counter.add(key)
+    report = counter.report(2, suppress=False)
+    assert [(g.values, g.rows) for g in report.listed] == [((None, "1985"), 1), (("5", "1985"), 1),
+                                                          ((5, "1985"), 1)]
+    assert report.to_json()["small_groups"][0] == {"values": {"sex": None, "year": "1985"}, "rows": 1}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["GroupCounter", "KAnonymityReport", "SmallGroup"]
 
@@ -24,7 +25,7 @@ LISTED_GROUPS = 100
 class SmallGroup:
     """One combination of quasi-identifier values shared by fewer than k rows."""
 
-    values: tuple[str, ...]
+    values: tuple[Any, ...]  # exported values: text, or a JSON number or null from a keep column
     rows: int
 
 
@@ -67,6 +68,14 @@ class KAnonymityReport:
         }
 
 
+def _smallest_first(item: tuple[tuple[Any, ...], int]) -> tuple[int, tuple[tuple[int, str], ...]]:
+    """Order groups by size, then by value. Values of a JSON ``keep`` column may mix text,
+    numbers and nulls, which do not compare with each other: sort on (kind, text) instead."""
+    key, count = item
+    return count, tuple((0, "") if value is None else (1 if isinstance(value, str) else 2, str(value))
+                        for value in key)
+
+
 class GroupCounter:
     """Counts rows per quasi-identifier group (first pass of an export)."""
 
@@ -74,20 +83,20 @@ class GroupCounter:
 
     def __init__(self, quasi_identifiers: Sequence[str]) -> None:
         self.quasi_identifiers = tuple(quasi_identifiers)
-        self._counts: Counter[tuple[str, ...]] = Counter()
+        self._counts: Counter[tuple[Any, ...]] = Counter()
 
-    def add(self, key: tuple[str, ...]) -> None:
+    def add(self, key: tuple[Any, ...]) -> None:
         """Count one row whose generalised quasi-identifiers are ``key``."""
         self._counts[key] += 1
 
-    def small_groups(self, k: int) -> frozenset[tuple[str, ...]]:
+    def small_groups(self, k: int) -> frozenset[tuple[Any, ...]]:
         """The keys of every group with fewer than ``k`` rows (what ``suppress`` drops)."""
         return frozenset(key for key, count in self._counts.items() if count < k)
 
     def report(self, k: int, *, suppress: bool) -> KAnonymityReport:
         """Judge the counted rows against ``k``."""
         counts = self._counts
-        under = sorted(((key, n) for key, n in counts.items() if n < k), key=lambda item: (item[1], item[0]))
+        under = sorted(((key, n) for key, n in counts.items() if n < k), key=_smallest_first)
         kept = [n for n in counts.values() if n >= k] if suppress else list(counts.values())
         return KAnonymityReport(
             quasi_identifiers=self.quasi_identifiers, k=k, rows=sum(counts.values()), groups=len(counts),
