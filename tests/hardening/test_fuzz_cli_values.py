@@ -129,6 +129,30 @@ def test_national_ids(installation: Installation, jurisdiction: str, data: st.Da
                      ok=frozenset({0, 1}))
 
 
+days = st.one_of(st.dates().map(lambda d: d.isoformat()), st.sampled_from(("0001-01-01", "9999-12-31")),
+                 mutated_text("2026-03-01", max_changes=2), st.sampled_from(NASTY))
+
+
+@settings(DB_FUZZ, max_examples=20)  # a report reads the whole period
+@given(start=days, end=days)
+def test_report_period(installation: Installation, start: str, end: str) -> None:
+    out = installation.workdir / "dpo.json"
+    out.unlink(missing_ok=True)
+    before = installation.state.snapshot()
+    result = installation("report", "dpo", "--from", _arg(start), "--to", _arg(end), "--format", "json", "-o", str(out))
+    assert_clean(result, frozenset({0, 1, 2}))
+    if result.exit_code:
+        assert not out.exists()
+        installation.state.assert_unchanged(before)
+
+
+@DB_FUZZ
+@given(received=days)
+def test_access_request_received(installation: Installation, received: str) -> None:
+    _refused_cleanly(installation, "sar", "open", installation.subject_id, "--received", _arg(received),
+                     ok=frozenset({0}))
+
+
 def test_extreme_offsets_at_the_ends_of_the_calendar(installation: Installation) -> None:
     for at in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
         _refused_cleanly(installation, "check", "--subject", installation.subject_id, "--recipient",
