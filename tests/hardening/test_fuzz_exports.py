@@ -170,3 +170,19 @@ def test_jsonl_quasi_identifier_missing_null_or_number(installation: Installatio
     # TypeError ("internal error"). read_jsonl's docstring says a missing key is an empty value.
     rows = [row if not row else {**JSONL_ROWS[0], **row}, *JSONL_ROWS[1:]]
     _export(installation, SCHEMA.encode(), b"\n".join(dump_json(r) for r in rows) + b"\n", ".jsonl")
+
+
+@FUZZ
+@given(content=st.one_of(raw_bytes, st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                         mutated_text(LINES[0]["text"] + " " + LINES[2]["text"]).map(
+                             lambda t: t.encode("utf-8", "surrogatepass"))))
+def test_redact_text(redact_dir: Path, content: bytes) -> None:
+    source = redact_dir / "note.txt"
+    source.write_bytes(content)
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{redact_dir / 'never.db'}", "redact", "--json",
+                                      str(source)], catch_exceptions=False)
+    assert_clean(result, frozenset({0, 1}))
+    if result.exit_code == 0:
+        data = json.loads(result.stdout)
+        length = len(content.decode("utf-8"))
+        assert all(0 <= e["start"] < e["end"] <= length for e in data["entities"]), data["entities"]
