@@ -255,7 +255,8 @@ def run(quick: bool = False) -> list[Section]:
         "Every section is a SQL aggregation (GROUP BY in the database): consents by purpose and jurisdiction, "
         "disclosures by basis, denials by purpose (JSON key of the details), override uses, the access-request "
         "register, erasures, per-actor counts, record access per actor, day and hour (out-of-hours check), "
-        "retention candidates, and daily trend counts from the consent and disclosure tables. The report also verifies the whole audit trail "
+        "retention candidates, and daily trend counts from the consent and disclosure tables. The report also "
+        "verifies the whole audit trail "
         "(`verify_audit()`), which is most of its time.",
         f"Fixture: {total:,} events written through `kit._audit_many` in chunks of {CHUNK:,} (real hashes, "
         "Merkle head, a signed checkpoint every 1,000 events), 200 subjects, 10,000 disclosures.",

@@ -88,6 +88,7 @@ def world(kit: ConsentKit, open_as: Callable[[str], ConsentKit], clock: FixedClo
     scope = {"recipients": ["treatment-provider"], "purposes": ["treatment", "referral"],
              "categories": ["identity", "substance-use"], "notice_version": "2026-01"}
     consent_id = cas.grant_consent(anna, witness=THIRD_PARTY, **scope).grant.consent_id  # type: ignore[arg-type]
+    clock.current = datetime(2026, 3, 2, 9, 5, tzinfo=UTC)  # consents list in the order they were recorded
     second = cas.grant_consent(anna, recipients=["healthcare"], purposes=["care-coordination"],
                                categories=["identity", "health"], notice_version="2026-01").grant.consent_id
     receipt_id = cas.consent_receipt(consent_id).receipt_id
