@@ -10,7 +10,7 @@ reports them the same way (its message never carries the SQL or the values).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -81,8 +81,15 @@ class RawStatements:
         except self._errors() as error:
             raise self._wrap(statement, error) from error
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run a statement once per row (psycopg pipelines them; sqlite3 loops in C)."""
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a statement once per row (psycopg pipelines them; sqlite3 loops in C).
+
+        A single row goes through ``execute``: psycopg's pipeline set-up costs more than the
+        one statement (kit.check writes one row per table).
+        """
+        if len(rows) == 1:
+            self.execute(sql, rows[0])
+            return
         statement = self._sql(sql)
         try:
             self.cursor.executemany(statement, rows)
