@@ -24,8 +24,9 @@ __all__ = [
 #: A stored row in column order: seq, ts, actor, action, subject, object, outcome,
 #: details, sealed, prev_hash, entry_hash.
 RawRow = tuple[int, str, str, str, str | None, str | None, str, str, str | None, bytes, bytes]
-#: seq, the entry's bytes after its first two lines (format and origin), the stored entry hash.
-EncodedRow = tuple[int, bytes, bytes]
+#: seq, the entry's bytes after its first two lines (format and origin), the predecessor's hash
+#: the entry names (its last line, as bytes), the stored entry hash.
+EncodedRow = tuple[int, bytes, bytes, bytes]
 
 _RECENT = 64  # how far back a chain link may point and still be recognised
 
@@ -106,7 +107,7 @@ def scan_chain(origin: str, rows: Iterable[RawRow], trusted: Sequence[TrustedRoo
             first += len(held)
             held[:] = chunk
             sealed += sum(row[8] is not None for row in chunk)
-            yield [(row[0], _tail(row), row[10]) for row in chunk]
+            yield [(row[0], _tail(row), row[9], row[10]) for row in chunk]
 
     report = scan_encoded(origin, batches(), trusted, lambda _seq, position: held[position - first])
     report.sealed_events = sealed
@@ -151,7 +152,11 @@ def scan_range(origin: str, batches: Iterable[Sequence[EncodedRow]], *, start: i
                prev: bytes | None = GENESIS_HASH, block_height: int = NO_BLOCKS, sizes: Iterable[int] = (),
                raw: RawLookup | None = None) -> RangeScan:
     """Verify consecutive entries from seq ``start``, given in lists of ``(seq, entry bytes after
-    the first two lines, stored hash)``; stops at the first damaged entry.
+    the first two lines, predecessor hash named, stored hash)``; stops at the first damaged entry.
+
+    The named predecessor must be the one the entry bytes end with (in hex): rows encoded
+    from their fields have it by construction, and the database computes ``entry`` from
+    the very ``prev_hash`` column read beside it (checked by ``entry_column_intact``).
 
     ``prev`` is the hash the first entry must name; ``None`` takes whatever the first entry
     names (a range after the first: the caller checks it joins its left neighbour). Without
@@ -169,27 +174,26 @@ def scan_range(origin: str, batches: Iterable[Sequence[EncodedRow]], *, start: i
     # average and a few comparisons. Any row that fails goes through _row_damage.
     leaf = hashlib.sha256(b"\x00" + f"{ENTRY_FORMAT}\n{origin}\n".encode())
     node = hashlib.sha256(b"\x01")
-    recent: list[bytes] = [b""] * _RECENT  # the last _RECENT entry hashes, at seq % _RECENT
     expected = start
-    prev_hex = prev.hex().encode() if prev is not None else None
     scan.first_prev = prev or b""
+    previous: Sequence[EncodedRow] = ()
     for batch in batches:
-        if prev_hex is None and batch:
-            prev_hex = batch[0][1][-64:]
-            prev = scan.first_prev = _unhex(prev_hex)
-        for seq, tail, stored in batch:
+        if prev is None and batch:
+            prev = scan.first_prev = batch[0][2]
+        batch_start = expected
+        for seq, tail, named, stored in batch:
             if expected == next_due:
                 snapshots.append((expected, len(blocks), peaks.copy()))
                 due_at += 1
                 next_due = due[due_at]
             state = leaf.copy()
             state.update(tail)
-            if seq != expected or not tail.endswith(prev_hex) or state.digest() != stored:  # type: ignore[arg-type]
-                scan.damage = _damage_at(origin, raw, seq, expected, prev, recent)
+            if seq != expected or named != prev or state.digest() != stored:
+                recent = [*previous[-_RECENT:], *batch[:expected - batch_start]][-_RECENT:]
+                scan.damage = _damage_at(origin, raw, seq, expected, prev, {row[3]: row[0] for row in recent})
                 scan.size, scan.last_hash = expected - start, prev or b""
                 return scan
-            prev = recent[expected % _RECENT] = digest = stored
-            prev_hex = stored.hex().encode()
+            prev = digest = stored
             carry = expected & mask  # CompactRange.append: merge equal-height peaks like a binary carry
             while carry & 1:
                 state = node.copy()
@@ -201,27 +205,21 @@ def scan_range(origin: str, batches: Iterable[Sequence[EncodedRow]], *, start: i
             expected += 1
             if not expected & mask:
                 blocks.append(peaks.pop())
+        previous = batch
     if expected == next_due:
         snapshots.append((expected, len(blocks), peaks.copy()))
     scan.size, scan.last_hash = expected - start, prev or b""
     return scan
 
 
-def _unhex(text: bytes) -> bytes:
-    try:
-        return bytes.fromhex(text.decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
-        return b""
-
-
 def _damage_at(origin: str, raw: RawLookup | None, seq: int, expected: int, prev: bytes | None,
-               recent: list[bytes]) -> Damage:
+               recent: dict[bytes, int]) -> Damage:
     if raw is None or prev is None:
         return Damage("changed", seq, f"entry {seq} does not verify")
     row = raw(seq, expected)
     if row is None:
         return Damage("changed", seq, f"entry {seq} could not be read back")
-    damage = _row_damage(origin, row, expected, prev, _recent_map(recent, expected))
+    damage = _row_damage(origin, row, expected, prev, recent)
     # The fast checks failed but the columns re-encode fine: the stored entry disagrees.
     return damage or Damage("changed", seq, f"entry {seq} was changed: its content no longer matches its hash")
 
@@ -309,8 +307,3 @@ def finish(scans: Sequence[RangeScan], trusted: Sequence[TrustedRoot]) -> ChainR
     if report.damage is None:
         report.damage = damaged
     return report
-
-
-def _recent_map(recent: list[bytes], expected: int) -> dict[bytes, int]:
-    """Entry hash -> seq for the last _RECENT entries (built only when a row is damaged)."""
-    return {recent[seq % _RECENT]: seq for seq in range(max(0, expected - _RECENT), expected)}

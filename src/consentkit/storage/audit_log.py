@@ -193,22 +193,23 @@ class AuditLog:
 
     def entries(self, size: int | None = None, *, start: int = 0,
                 batch: int = 20_000) -> Generator[Sequence[EncodedRow]]:
-        """Stream ``(seq, entry bytes, entry hash)`` of events ``start`` to ``size - 1`` (all by default),
+        """Stream ``(seq, entry bytes, prev hash, entry hash)`` of events ``start`` to ``size - 1`` (all by default),
         in seq order, as lists of up to ``batch`` rows (a loop over a list costs less than a generator).
 
         ``entry`` is the database's own concatenation of the stored fields (``storage.entry_sql``):
         check :meth:`entry_column_intact` before trusting it.
         """
-        query = select(AuditEventRow.seq, AuditEventRow.entry, AuditEventRow.entry_hash).order_by(AuditEventRow.seq)
+        query = select(AuditEventRow.seq, AuditEventRow.entry, AuditEventRow.prev_hash,
+                       AuditEventRow.entry_hash).order_by(AuditEventRow.seq)
         if start:
             query = query.where(AuditEventRow.seq >= start)
         if size is not None:
             query = query.where(AuditEventRow.seq < size)
         if self.conn.dialect.name == "sqlite":
-            yield from self._stream(query, batch)  # already (int, bytes, bytes)
+            yield from self._stream(query, batch)  # already (int, bytes, bytes, bytes)
             return
-        for rows in self._stream(query, batch):  # PostgreSQL: (int, text, bytes)
-            yield [(seq, entry.encode("utf-8"), digest) for seq, entry, digest in rows]
+        for rows in self._stream(query, batch):  # PostgreSQL: (int, text, bytes, bytes)
+            yield [(seq, entry.encode("utf-8"), prev, digest) for seq, entry, prev, digest in rows]
 
     def max_seq(self) -> int | None:
         """The highest sequence number stored (``None`` for an empty table)."""
