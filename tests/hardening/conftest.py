@@ -47,3 +47,16 @@ def installation(db_url: str, keys_dir: Path, tmp_path: Path) -> Iterator[Instal
         yield inst
     finally:
         inst.close()
+
+
+@pytest.fixture
+def file_installation(keys_dir: Path, tmp_path: Path) -> Iterator[Installation]:
+    """An SQLite installation for commands that only read files the user gives (verifying an
+    export, a proof, a key): their parsers do not depend on the database engine."""
+    work = tmp_path / "work"
+    work.mkdir()
+    inst = Installation(f"sqlite:///{tmp_path / 'files.db'}", keys_dir, work)
+    try:
+        yield inst
+    finally:
+        inst.close()

@@ -14,7 +14,7 @@ from tests.hardening.strategies import NASTY, mutated_text
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Examples that get past parsing open the installation and load the packs (~0.3 s each).
-DB_FUZZ = settings(FUZZ, max_examples=30)
+DB_FUZZ = settings(FUZZ, max_examples=25)
 
 offsets = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
 iso_instants = st.one_of(
@@ -125,8 +125,13 @@ def test_national_ids(installation: Installation, jurisdiction: str, data: st.Da
             "--national-id", _arg(value)]
     _refused_cleanly(installation, *args, *(["--national-id-type", given_type] if given_type else []),
                      ok=frozenset({0}))
-    _refused_cleanly(installation, "subject", "find", "--national-id", _arg(value), "--jurisdiction", jurisdiction,
-                     ok=frozenset({0, 1}))
+    before = installation.state.snapshot()
+    found = installation("subject", "find", "--national-id", _arg(value), "--jurisdiction", jurisdiction)
+    if found.exit_code == 1 and found.stdout == "no match\n" and not found.stderr:
+        return  # a well-formed number nobody has: `find` answers "no match" with exit 1, by design
+    assert_clean(found, frozenset({0, 1}))
+    if found.exit_code:
+        installation.state.assert_unchanged(before)
 
 
 days = st.one_of(st.dates().map(lambda d: d.isoformat()), st.sampled_from(("0001-01-01", "9999-12-31")),

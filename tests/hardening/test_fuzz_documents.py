@@ -22,8 +22,8 @@ from tests.hardening.cleanliness import assert_clean
 from tests.hardening.conftest import Installation
 from tests.hardening.strategies import dump_json, json_values, mutated_json, mutated_text, raw_bytes
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-DB_FUZZ = settings(FUZZ, max_examples=30)  # every example opens the installation and loads a pack
+FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+DB_FUZZ = settings(FUZZ, max_examples=25)  # every example opens the installation and loads a pack
 
 
 def _write(inst: Installation, name: str, content: bytes) -> Path:
@@ -138,17 +138,17 @@ def test_receipt_too_large(installation: Installation, receipt: str) -> None:
 
 
 @pytest.fixture
-def export_text(installation: Installation) -> str:
-    out = installation.workdir / "audit.jsonl"
-    result = installation("audit", "export", "--out", str(out))
+def export_text(file_installation: Installation) -> str:
+    out = file_installation.workdir / "audit.jsonl"
+    result = file_installation("audit", "export", "--out", str(out))
     assert result.exit_code == 0, result.output
     return out.read_text("utf-8")
 
 
 @pytest.fixture
-def proof_text(installation: Installation) -> str:
-    out = installation.workdir / "entry.tlog-proof"
-    result = installation("audit", "prove", "1", "--out", str(out))
+def proof_text(file_installation: Installation) -> str:
+    out = file_installation.workdir / "entry.tlog-proof"
+    result = file_installation("audit", "prove", "1", "--out", str(out))
     assert result.exit_code == 0, result.output
     return out.read_text("utf-8")
 
@@ -163,56 +163,57 @@ def _verify_file(inst: Installation, content: bytes) -> None:
 
 @FUZZ
 @given(data=st.data())
-def test_audit_export_mutated_text(installation: Installation, export_text: str, data: st.DataObject) -> None:
-    _verify_file(installation, data.draw(mutated_text(export_text), label="export").encode("utf-8", "surrogatepass"))
+def test_audit_export_mutated_text(file_installation: Installation, export_text: str, data: st.DataObject) -> None:
+    text = data.draw(mutated_text(export_text), label="export")
+    _verify_file(file_installation, text.encode("utf-8", "surrogatepass"))
 
 
 @FUZZ
 @given(data=st.data())
-def test_audit_export_mutated_lines(installation: Installation, export_text: str, data: st.DataObject) -> None:
+def test_audit_export_mutated_lines(file_installation: Installation, export_text: str, data: st.DataObject) -> None:
     lines = [json.loads(line) for line in export_text.splitlines()]
     index = data.draw(st.integers(0, len(lines) - 1), label="line")
     lines[index] = data.draw(mutated_json(lines[index]), label="value")
-    _verify_file(installation, b"\n".join(dump_json(line) for line in lines) + b"\n")
+    _verify_file(file_installation, b"\n".join(dump_json(line) for line in lines) + b"\n")
 
 
 @FUZZ
 @given(data=st.data())
-def test_inclusion_proof_mutated(installation: Installation, proof_text: str, data: st.DataObject) -> None:
-    _verify_file(installation, data.draw(mutated_text(proof_text), label="proof").encode("utf-8", "surrogatepass"))
+def test_inclusion_proof_mutated(file_installation: Installation, proof_text: str, data: st.DataObject) -> None:
+    _verify_file(file_installation, data.draw(mutated_text(proof_text), label="proof").encode("utf-8", "surrogatepass"))
 
 
 @FUZZ
 @given(content=raw_bytes)
-def test_audit_file_arbitrary_bytes(installation: Installation, content: bytes) -> None:
-    _verify_file(installation, content)
+def test_audit_file_arbitrary_bytes(file_installation: Installation, content: bytes) -> None:
+    _verify_file(file_installation, content)
 
 
 @pytest.fixture
-def checkpoint_note(installation: Installation) -> str:
-    out = installation.workdir / "trusted.note"
-    result = installation("audit", "checkpoint", "--out", str(out))
+def checkpoint_note(file_installation: Installation) -> str:
+    out = file_installation.workdir / "trusted.note"
+    result = file_installation("audit", "checkpoint", "--out", str(out))
     assert result.exit_code == 0, result.output
     return out.read_text("utf-8")
 
 
 @DB_FUZZ
 @given(data=st.data())
-def test_trusted_checkpoint_mutated(installation: Installation, checkpoint_note: str, data: st.DataObject) -> None:
+def test_trusted_checkpoint_mutated(file_installation: Installation, checkpoint_note: str, data: st.DataObject) -> None:
     content = data.draw(st.one_of(mutated_text(checkpoint_note).map(lambda t: t.encode("utf-8", "surrogatepass")),
                                   raw_bytes), label="note")
-    path = _write(installation, "trusted.note", content)
-    before = installation.state.snapshot()
-    result = installation("audit", "verify", "--trusted", str(path))
+    path = _write(file_installation, "trusted.note", content)
+    before = file_installation.state.snapshot()
+    result = file_installation("audit", "verify", "--trusted", str(path))
     assert_clean(result, frozenset({0, 1, 4}))
-    assert installation.state.snapshot() == before  # verification only reads
+    assert file_installation.state.snapshot() == before  # verification only reads
 
 
 @FUZZ
 @given(data=st.data())
-def test_verifier_key_strings(installation: Installation, export_text: str, data: st.DataObject) -> None:
-    genuine = installation("keys", "public").stdout.split()[0]
+def test_verifier_key_strings(file_installation: Installation, export_text: str, data: st.DataObject) -> None:
+    genuine = file_installation("keys", "public").stdout.split()[0]
     key = data.draw(st.one_of(mutated_text(genuine, max_changes=2), st.text(max_size=60)), label="key")
-    path = _write(installation, "audit.jsonl", export_text.encode())
-    result = installation("audit", "verify", str(path), "--public-key", key.replace("\x00", ""))
+    path = _write(file_installation, "audit.jsonl", export_text.encode())
+    result = file_installation("audit", "verify", str(path), "--public-key", key.replace("\x00", ""))
     assert_clean(result, frozenset({0, 1, 4}))
