@@ -79,3 +79,25 @@ def render(header: str, sections: list[Section]) -> str:
             lines += [f"- {note}" for note in section.notes]
         lines.append("")
     return "\n".join(lines)
+
+
+README_BEGIN = "<!-- bench:targets:begin (bench/run writes this table from docs/benchmarks.md) -->"
+README_END = "<!-- bench:targets:end -->"
+
+
+def render_targets(header: str, sections: list[Section]) -> str:
+    """The figures that have a target, as one table for the README."""
+    lines = [f"{header}. Every figure with its baseline: [docs/benchmarks.md](docs/benchmarks.md).", "",
+             "| section | metric | value | baseline (same run) | target | met |", "|---|---|---|---|---|---|"]
+    for section in sections:
+        for row in section.rows:
+            if row.target:
+                metric, value, baseline, _ratio, target, met = row.cells()
+                lines.append(f"| {section.title} | {metric} | {value} | {baseline} | {target} | {met} |")
+    return "\n".join(lines)
+
+
+def replace_between_markers(document: str, body: str) -> str:
+    """``document`` with the text between the README markers replaced by ``body``."""
+    start, end = document.index(README_BEGIN) + len(README_BEGIN), document.index(README_END)
+    return document[:start] + "\n" + body + "\n" + document[end:]
