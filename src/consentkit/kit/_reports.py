@@ -189,6 +189,8 @@ class ReportOps(AccessRequestOps, AuditOps):
         """The DPO's review of ``start``..``end`` (both days included)."""
         if end < start:
             raise InvalidInputError("--to: must not be before --from")
+        if end >= date.max:
+            raise InvalidInputError("--to: must be before 9999-12-31 (the period ends at the start of the next day)")
         org = self.organisation(organisation)
         now = self.clock.now()
         with self.store.read() as tx:

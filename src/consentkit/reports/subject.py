@@ -156,10 +156,11 @@ class _Builder:
         if person.contact:
             sections.append({"category": "contact", "name": self.name("contact"),
                              "items": [{"label": self.L["field-contact"], "value": person.contact}]})
-        shared = sorted({c for d in self.facts.disclosures for c in d.categories}
+        visible = self.visible_disclosures()
+        shared = sorted({c for d in visible for c in d.categories}
                         | {c for item in self.facts.consents for c in item.grant.scope.categories})
         records = (f"{len(self.facts.consents)} {self.L['field-consents']}, "
-                   f"{len(self.facts.disclosures)} {self.L['field-disclosures']}, "
+                   f"{len(visible)} {self.L['field-disclosures']}, "
                    f"{self.facts.audit_events} {self.L['field-audit']}")
         sections.append({"category": "records", "name": self.L["field-records"], "items": [
             {"label": self.L["field-registered"], "value": self.day(self.facts.created_at)},
@@ -167,12 +168,19 @@ class _Builder:
             {"label": self.L["count"], "value": records}]})
         return sections
 
+    def visible_disclosures(self) -> list[DisclosureFacts]:
+        """The disclosures the subject's copy shows: restricted overrides leave no trace at all
+        (not in the list, the count or the categories shared)."""
+        return [item for item in self.facts.disclosures if not self._restricted(item)]
+
+    def _restricted(self, item: DisclosureFacts) -> bool:
+        override = self.pack.overrides.get(item.override_id) if item.override_id else None
+        return override is not None and override.subject_access == "restricted"
+
     def disclosures(self) -> list[dict[str, Any]]:
         rows = []
-        for item in self.facts.disclosures:
+        for item in self.visible_disclosures():
             override = self.pack.overrides.get(item.override_id) if item.override_id else None
-            if override is not None and override.subject_access == "restricted":
-                continue
             rows.append({
                 "date": item.decided_at[:10], "date_text": self.day(item.decided_at),
                 "recipient_type": item.recipient_type, "recipient_name": self.name(item.recipient_type),
