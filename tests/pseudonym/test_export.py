@@ -276,3 +276,12 @@ def test_memo_gives_what_compute_gives_and_saves_repeats(values: list[str]) -> N
     assert "" not in calls and set(calls) == distinct and len(calls) <= len([v for v in values if v])
     if len(distinct) <= 4:  # everything fits in one generation: each value is computed once
         assert len(calls) == len(distinct)
+
+
+@pytest.mark.parametrize("value", [["a", "b"], {"district": "Valdai"}])
+def test_a_structured_quasi_identifier_is_refused_with_its_line(value: Any) -> None:
+    ex = exporter({"sex": "keep", "district": "keep"}, quasi_identifiers=["sex", "district"], k=2)
+    lines = [{"sex": "F", "district": "Valdai"}, {"sex": "M", "district": value}]
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    with pytest.raises(InvalidInputError, match=r"line 2: a quasi-identifier must be text, a number or empty"):
+        ex.count_groups(read_jsonl(io.StringIO(text), "in.jsonl", ex.columns))

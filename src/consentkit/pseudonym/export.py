@@ -124,6 +124,10 @@ class Exporter:
                 add(tuple([fn(row) if rowwise else fn(row[i]) for i, fn, rowwise in qi]))
             except InvalidInputError as error:
                 raise self._row_error(line, row, error, qi) from None
+            except TypeError:  # a list or an object: groups are compared by plain values
+                raise InvalidInputError(
+                    f"{self.unit} {line}: a quasi-identifier must be text, a number or empty, "
+                    "not a list or an object") from None
             done += 1
             if progress is not None and not done % PROGRESS_EVERY:
                 progress(done)
