@@ -346,3 +346,13 @@ def test_errors_in_a_user_folder_name_the_user_file(tmp_path: Path) -> None:
 def test_packs_are_cached(base_folder: Path) -> None:
     library = PackLibrary([base_folder])
     assert library.get("base") is library.get("base")
+
+
+def test_the_shipped_pack_schema_is_a_valid_json_schema() -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from consentkit.config import shipped_dir
+
+    Draft202012Validator.check_schema(json.loads(shipped_dir("policies").joinpath("schema.json").read_text("utf-8")))

@@ -112,3 +112,11 @@ def test_yaml_syntax_error_names_the_line() -> None:
 
 def test_a_document_that_is_not_a_mapping_is_refused() -> None:
     assert "an export schema is a mapping" in _problems("- keep\n- drop\n")
+
+
+def test_the_export_schema_is_a_valid_json_schema() -> None:
+    from jsonschema import Draft202012Validator
+
+    from consentkit.pseudonym import schema as export_schema
+
+    Draft202012Validator.check_schema(export_schema._JSON_SCHEMA)

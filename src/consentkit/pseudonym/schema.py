@@ -313,5 +313,4 @@ def _path(path: Any) -> str:
 
 
 
-Draft202012Validator.check_schema(_JSON_SCHEMA)
-_VALIDATOR = Draft202012Validator(_JSON_SCHEMA)
+_VALIDATOR = Draft202012Validator(_JSON_SCHEMA)  # checked against the meta-schema in tests/pseudonym/test_schema.py
