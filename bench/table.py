@@ -85,16 +85,37 @@ README_BEGIN = "<!-- bench:targets:begin (bench/run writes this table from docs/
 README_END = "<!-- bench:targets:end -->"
 
 
-def render_targets(header: str, sections: list[Section]) -> str:
-    """The figures that have a target, as one table for the README."""
+def targets_from_markdown(document: str) -> str:
+    """The rows of docs/benchmarks.md that have a target, as one table for the README."""
+    header = next((line for line in document.splitlines() if line.startswith("Measured ")), "")
     lines = [f"{header}. Every figure with its baseline: [docs/benchmarks.md](docs/benchmarks.md).", "",
              "| section | metric | value | baseline (same run) | target | met |", "|---|---|---|---|---|---|"]
-    for section in sections:
-        for row in section.rows:
-            if row.target:
-                metric, value, baseline, _ratio, target, met = row.cells()
-                lines.append(f"| {section.title} | {metric} | {value} | {baseline} | {target} | {met} |")
+    title = ""
+    for line in document.splitlines():
+        if line.startswith("## "):
+            title = line[3:]
+        elif line.startswith("| ") and not line.startswith(("| metric |", "|---")):
+            cells = line.strip()[2:-2].split(" | ")
+            if len(cells) == 6 and cells[4]:
+                metric, value, baseline, _ratio, target, met = cells
+                lines.append(f"| {title} | {metric} | {value} | {baseline} | {target} | {met} |")
     return "\n".join(lines)
+
+
+def merge_sections(document: str, fresh: str, note: str) -> str:
+    """``document`` with each section of ``fresh`` put in place of the one of the same title
+    (or added at the end), marked with ``note`` (when and how it was re-measured)."""
+    def split(text: str) -> tuple[str, list[tuple[str, str]]]:
+        parts = text.split("\n## ")
+        return parts[0], [(part.split("\n", 1)[0], "## " + part) for part in parts[1:]]
+
+    preamble, sections = split(document)
+    _, updates = split(fresh)
+    merged = dict(sections)
+    for title, block in updates:
+        head, _, rest = block.partition("\n")
+        merged[title] = f"{head}\n\n_{note}_\n{rest}"
+    return preamble + "\n" + "\n".join(block.rstrip("\n") + "\n" for block in merged.values())
 
 
 def replace_between_markers(document: str, body: str) -> str:

@@ -116,3 +116,34 @@ def test_the_scanner_finds_what_it_should(tmp_path: Path) -> None:
     planted = {"a": "Zlatoslava Quirke é", "b": "Ω Perpetua", "c": "absent"}
     leaks = find_leaks(planted, texts={"log": "params ('Zlatoslava Quirke \\xe9',)"}, directory=tmp_path)
     assert sorted(leaks) == ["a found in escaped.json", "a found in log", "b found in plain.txt"]
+
+
+@pytest.mark.slow
+def test_the_demo_at_debug_level_leaks_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               debug_logs: pytest.LogCaptureFixture) -> None:
+    # The whole demo in this process, every logger at DEBUG (SQLAlchemy's statements and
+    # bound parameters included): no client's name, relative, national ID or free text in
+    # the logs, what it printed, the database rows, the file and its WAL or the audit export;
+    # no key material anywhere but the key files. (Receipts and reports name the client by design.)
+    from click.testing import CliRunner
+
+    from consentkit.cli import cli
+    from consentkit.demo.cast import CLIENTS, FREE_TEXT
+
+    for name in ("CONSENTKIT_MASTER_KEY", "CONSENTKIT_SIGNING_KEY", "CONSENTKIT_PSEUDONYM_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "INSERT INTO ck_subjects" in debug_logs.text  # the SQL log really was on
+    planted = {f"free text {key}": text for key, text in FREE_TEXT.items()}
+    for key, client in CLIENTS.items():
+        planted |= {f"{key} name": client.name, **{f"{key} relative {n}": r for n, r in enumerate(client.relatives)},
+                    **{f"{key} alias {n}": a for n, a in enumerate(client.aliases)}}
+        if client.national_id:
+            planted[f"{key} national id"] = client.national_id
+    texts = {"DEBUG log": debug_logs.text, "demo output": result.output}
+    for produced in ("consentkit.db", "audit/audit-export.jsonl", "demo.json"):
+        texts[produced] = (out / produced).read_bytes().decode("utf-8", "replace")
+    assert find_leaks(planted, texts=texts, db_url=f"sqlite:///{out / 'consentkit.db'}",
+                      keys_dir=out / "keys") == []

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 
-from sqlalchemy import Connection, create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Connection, text
 
 from consentkit.audit.verify import RangeScan, scan_range
+from consentkit.storage._scan_worker import Target, scan_stored_range
 from consentkit.storage.audit_log import AuditLog
 
 __all__ = ["PARALLEL_MIN", "available_cores", "scan_in_parallel", "split", "worker_count"]
@@ -30,7 +29,6 @@ __all__ = ["PARALLEL_MIN", "available_cores", "scan_in_parallel", "split", "work
 PARALLEL_MIN = 200_000
 _MAX_WORKERS = 4
 _BLOCK_HEIGHT = 12  # 4,096 entries a block when the log is large
-_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9A-Fa-f]+)?")
 
 
 def available_cores() -> int:
@@ -53,39 +51,28 @@ def scan_in_parallel(conn: Connection, origin: str, size: int, workers: int, siz
     child processes the others. Ranges come back in order; check they join before use."""
     height, starts = split(size, workers)
     ends = [*starts[1:], size]
-    url = conn.engine.url.render_as_string(hide_password=False)
-    snapshot = None
+    url = conn.engine.url
     if conn.dialect.name == "postgresql":
         snapshot = str(conn.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+        target: Target = ("postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False),
+                          snapshot)
+    elif url.database and url.database != ":memory:":
+        target = ("sqlite", url.database, None)
+    else:
+        return []  # an in-memory database has no file a worker could open: the caller scans alone
     context = multiprocessing.get_context("spawn")  # no fork of a process holding connections
     with ProcessPoolExecutor(max_workers=len(starts) - 1, mp_context=context) as pool:
-        futures = [pool.submit(scan_stored_range, url, snapshot, origin, start, end, height, list(sizes))
+        futures = [pool.submit(scan_stored_range, target, origin, start, end, height,
+                               _due(sizes, start, end))
                    for start, end in zip(starts[1:], ends[1:], strict=True)]
-        first = _scan(AuditLog(conn), origin, 0, ends[0], height, sizes)
+        with closing(AuditLog(conn).entries(ends[0])) as batches:
+            first = scan_range(origin, batches, block_height=height, sizes=_due(sizes, 0, ends[0]))
         return [first, *(future.result() for future in futures)]
 
 
-def scan_stored_range(url: str, snapshot: str | None, origin: str, start: int, end: int, height: int,
-                      sizes: list[int]) -> RangeScan:
-    """In a worker process: verify entries start..end-1 on a connection of its own."""
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        if snapshot is not None:
-            engine = engine.execution_options(isolation_level="REPEATABLE READ")
-        with engine.connect() as conn, conn.begin():
-            if snapshot is not None:
-                if not _SNAPSHOT_ID.fullmatch(snapshot):
-                    raise ValueError("not a PostgreSQL snapshot id")
-                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-            return _scan(AuditLog(conn), origin, start, end, height, sizes)
-    finally:
-        engine.dispose()
-
-
-def _scan(log: AuditLog, origin: str, start: int, end: int, height: int, sizes: Sequence[int]) -> RangeScan:
-    with closing(log.entries(end, start=start)) as batches:
-        return scan_range(origin, batches, start=start, prev=None if start else bytes(32), block_height=height,
-                          sizes=[s for s in sizes if start < s <= end or s == start == 0])
+def _due(sizes: Sequence[int], start: int, end: int) -> list[int]:
+    """The checkpoint sizes a range must snapshot: those it reaches (0 only for the first)."""
+    return [s for s in sizes if start < s <= end or s == start == 0]
 
 
 def worker_count(size: int, requested: int | None) -> int:
