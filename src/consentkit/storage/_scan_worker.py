@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from consentkit.audit.verify import EncodedRow, RangeScan, scan_range
@@ -32,7 +33,7 @@ def scan_stored_range(target: Target, origin: str, start: int, end: int, height:
     """Verify entries ``start``..``end - 1`` as :func:`~consentkit.audit.verify.scan_range` does."""
     kind, where, snapshot = target
     if kind == "sqlite":
-        conn = sqlite3.connect(f"file:{where}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{Path(where).resolve().as_uri()}?mode=ro", uri=True)  # any file name, read-only
         try:
             cursor = conn.execute(_QUERY.format(p="?"), (start, end))
             return _scan(_batches(cursor, text=False), origin, start, height, sizes)
