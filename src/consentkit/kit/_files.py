@@ -13,17 +13,18 @@ from consentkit.errors import InvalidInputError, StorageError
 __all__ = ["atomic_write"]
 
 
-def atomic_write(path: Path, chunks: Iterable[str], *, mode: int = 0o600) -> None:
-    """Write ``chunks`` to ``path`` (UTF-8) all at once or not at all; private by default."""
+def atomic_write(path: Path, chunks: Iterable[str | bytes], *, mode: int = 0o600) -> None:
+    """Write ``chunks`` (text as UTF-8, or bytes as they are) to ``path`` all at once or not at
+    all; private by default."""
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise InvalidInputError(f"output: the folder {directory} does not exist")
     temp = directory / f".{path.name}.{secrets.token_hex(4)}.part"
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
-                handle.write(chunk)
+                handle.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)

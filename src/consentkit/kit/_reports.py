@@ -10,8 +10,6 @@ so a failed write leaves neither.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -22,7 +20,7 @@ from consentkit.audit.events import AuditEvent
 from consentkit.clock import format_instant
 from consentkit.consent.state import state_at
 from consentkit.consent.validate import guardian_age
-from consentkit.errors import InvalidInputError, NotFoundError, StorageError
+from consentkit.errors import InvalidInputError, NotFoundError
 from consentkit.keys import open_sealed
 from consentkit.kit._audit import AuditOps
 from consentkit.kit._files import atomic_write
@@ -62,27 +60,6 @@ class Report:
         """What ``--json`` prints (never the content: it holds personal data)."""
         return {"report": self.kind, "format": self.format, "lang": self.lang,
                 "path": str(self.path) if self.path else None, "audit_id": self.audit_id, **self.summary}
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Binary twin of :func:`consentkit.kit._files.atomic_write` (PDF)."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise InvalidInputError(f"output: the folder {directory} does not exist")
-    temp = directory / f".{path.name}.{secrets.token_hex(4)}.part"
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except OSError as error:
-        temp.unlink(missing_ok=True)
-        raise StorageError(f"cannot write {path}: {error.strerror or 'I/O error'}") from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def _years_before(day: date, years: int) -> date:
@@ -310,8 +287,5 @@ class ReportOps(AccessRequestOps, AuditOps):
     def _write(out: Path | None, content: str | bytes) -> None:
         if out is None:
             return
-        if isinstance(content, bytes):
-            _write_bytes(out, content)
-        else:
-            atomic_write(out, iter([content]))
+        atomic_write(out, [content])  # text, or the bytes of a PDF
 
