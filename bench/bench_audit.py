@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import random
 import sqlite3
 import statistics
@@ -42,37 +41,17 @@ from consentkit.storage.audit_log import Head
 from consentkit.storage.audit_scan import worker_count
 from consentkit.storage.tables import AuditHeadRow
 from consentkit.types import Role
+from pg import PG_URL, pg_schema, plain
 
 from table import Row, Section, median_time
 
-PG_URL = os.environ.get("CONSENTKIT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BATCH = 1000  # events per transaction in the batched figures
 FILL_CHUNK = 100_000  # events per transaction when building the large logs
 ACTIONS = ("subject.viewed", "subject.added", "consent.checked", "disclosure.checked")
 COLUMNS = "seq, ts, actor, action, subject_id, object_ref, outcome, details, sealed, prev_hash, entry_hash"
 
 
-@contextmanager
-def _pg_schema() -> Iterator[tuple[str, str] | None]:
-    """A fresh PostgreSQL schema (URL with search_path, schema name), dropped at the end."""
-    try:
-        import psycopg
-    except ImportError:
-        yield None
-        return
-    schema = f"ck_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(_plain(PG_URL), autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.Error:
-        yield None
-        return
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}", schema
-    finally:
-        with psycopg.connect(_plain(PG_URL), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
 
 
 @contextmanager
@@ -81,10 +60,6 @@ def _step(label: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     print(f"   {label}: {time.perf_counter() - start:.1f} s", file=sys.stderr)
-
-
-def _plain(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
 
 
 def _init(url: str, directory: Path) -> ConsentKit:
@@ -159,7 +134,7 @@ def _bare_pg_appends(schema: str, n: int, batch: int) -> float:
     """Bare psycopg: rows/s, ``batch`` rows per commit (executemany when batched)."""
     import psycopg
 
-    with psycopg.connect(_plain(PG_URL), options=f"-csearch_path={schema}") as conn:
+    with psycopg.connect(plain(PG_URL), options=f"-csearch_path={schema}") as conn:
         conn.execute("DROP TABLE IF EXISTS bare_events")
         for statement in _bare_ddl("BYTEA"):
             conn.execute(statement)
@@ -305,7 +280,7 @@ def _bare_sqlite_scan(path: Path, origin: str, size: int) -> tuple[float, float]
 def _bare_pg_scan(schema: str, origin: str, size: int) -> float:
     import psycopg
 
-    with psycopg.connect(_plain(PG_URL), options=f"-csearch_path={schema}") as conn:
+    with psycopg.connect(plain(PG_URL), options=f"-csearch_path={schema}") as conn:
         start = time.perf_counter()
         with conn.cursor(name="scan") as cursor:
             cursor.itersize = 20_000
@@ -454,12 +429,12 @@ def run(quick: bool = False) -> list[Section]:
                                 lambda n, b: _bare_sqlite_appends(directory / f"bare-{n}-{b}.db", n, b),
                                 per_commit, batched)
         verify, proofs = _verify_sqlite(directory, large, repeat, proof_runs)
-        with _pg_schema() as pg:
+        with pg_schema() as pg:
             if pg is not None:
                 url, schema = pg
                 appends += _append_rows("PostgreSQL", url, directory,
                                         lambda n, b: _bare_pg_appends(schema, n, b), per_commit, batched)
-        with _pg_schema() as pg:
+        with pg_schema() as pg:
             if pg is not None:
                 verify += _verify_pg(*pg, directory, large_pg, repeat)
     notes_ = [

@@ -10,7 +10,6 @@ import cProfile
 import gc
 import hashlib
 import json
-import os
 import pstats
 import random
 import secrets
@@ -42,11 +41,11 @@ from consentkit.policy import Pack, PackLibrary
 from consentkit.storage.tables import ConsentEventRow, ConsentPurposeRow, ConsentRow, SubjectKeyRow, SubjectRow
 from consentkit.subjects import PersonalData, personal_aad
 from consentkit.types import Role
+from pg import pg_schema
 
 from bench_foundation import _bare_pg, _bare_sqlite
 from table import Row, Section
 
-PG_URL = os.environ.get("CONSENTKIT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 JURISDICTION = "eu-gdpr"
 SEED_CHUNK = 10_000  # subjects per seeding transaction
 BATCH = 1_000  # requests per check_many call
@@ -320,28 +319,7 @@ def _settle(kit: ConsentKit) -> None:
             conn.execute(text("ANALYZE"))
 
 
-@contextmanager
-def _pg_schema() -> Iterator[str | None]:
-    """A fresh PostgreSQL schema (URL with its search_path), dropped at the end."""
-    try:
-        import psycopg
-    except ImportError:
-        yield None
-        return
-    plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    schema = f"ck_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.Error:
-        yield None
-        return
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
 
 
 def _checks(kit: ConsentKit, ids: list[str], n: int, rng: random.Random) -> tuple[float, float, float]:
@@ -600,7 +578,8 @@ def _end_to_end(quick: bool, decide_rate: float) -> tuple[list[Row], list[str], 
     rng = random.Random(11)
     rows: list[Row] = []
     notes: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp, _pg_schema() as pg_url:
+    with tempfile.TemporaryDirectory() as tmp, pg_schema() as pg:
+        pg_url = pg[0] if pg else None
         directory = Path(tmp)
         bare_sqlite, _ = _bare_sqlite(directory, n_bare)
         keys_dir = directory / "keys"

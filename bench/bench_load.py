@@ -14,12 +14,9 @@ with its event, no gap, no fork, the trail verifies); a failed verification fail
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -28,41 +25,17 @@ sys.path.insert(0, str(ROOT))
 
 from consentkit.kit import ConsentKit  # noqa: E402
 from consentkit.types import Role  # noqa: E402
+from pg import pg_schema, plain  # noqa: E402
 from tests.hardening.driver import LoadRun, bare_schema, problems, run_load  # noqa: E402
 
 from table import Row, Section  # noqa: E402
 
-PG_URL = os.environ.get("CONSENTKIT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 WORKERS = 8
 SUBJECTS = 16
 OPS = "check,check,check,grant"  # three checks for each grant
 
 
-def _plain(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
 
-
-@contextmanager
-def _pg_schema() -> Iterator[str | None]:
-    """A fresh PostgreSQL schema (its URL with search_path), dropped at the end; None if unreachable."""
-    try:
-        import psycopg
-    except ImportError:
-        yield None
-        return
-    schema = f"ck_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(_plain(PG_URL), autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.Error:
-        yield None
-        return
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(_plain(PG_URL), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _consentkit_run(url: str, keys_dir: Path, seconds: float) -> LoadRun:
@@ -98,7 +71,7 @@ def _bare_run(url: str, seconds: float) -> LoadRun:
     else:
         import psycopg
 
-        base, _, query = _plain(url).partition("?")
+        base, _, query = plain(url).partition("?")
         options = query.removeprefix("options=").replace("%3D", "=")
         with psycopg.connect(base, options=options, autocommit=True) as pg:
             for statement in bare_schema(url):
@@ -140,14 +113,16 @@ def run(quick: bool = False) -> list[Section]:
         ck = _consentkit_run(f"sqlite:///{directory / 'load.db'}", directory / "keys-sqlite", seconds)
         bare = _bare_run(f"sqlite:///{directory / 'bare.db'}", seconds)
         rows += _rows("SQLite", ck, bare)
-        with _pg_schema() as url:
+        with pg_schema() as pg:
+            url = pg[0] if pg else None
             if url is None:
                 notes.append("PostgreSQL was not reachable in this run: no PostgreSQL figures.")
             else:
                 print("   PostgreSQL", file=sys.stderr)
                 ck = _consentkit_run(url, directory / "keys-pg", seconds)
-        with _pg_schema() as url:
-            if url is not None:
+        with pg_schema() as pg:
+            if pg is not None:
+                url = pg[0]
                 bare = _bare_run(url, seconds)
                 rows += _rows("PostgreSQL", ck, bare)
     return [Section(f"Load: {WORKERS} processes, checks and grants", rows, notes)]

@@ -15,7 +15,6 @@ chunk, with the kit's clock moved so events spread over the period and the hours
 from __future__ import annotations
 
 import json
-import os
 import random
 import sqlite3
 import sys
@@ -33,10 +32,10 @@ from consentkit.kit import ConsentKit
 from consentkit.reports.output import render_report
 from consentkit.storage.disclosures import DisclosureRecord
 from consentkit.types import Role
+from pg import PG_URL, pg_schema
 
 from table import Row, Section, median_time
 
-PG_URL = os.environ.get("CONSENTKIT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 CHUNK = 20_000
 ACTORS = ("cas", "cas2", "sam", "dora", "night")
@@ -57,25 +56,8 @@ def _database(backend: str, directory: Path) -> Iterator[str | None]:
     if backend == "sqlite":
         yield f"sqlite:///{directory / f'reports-{uuid.uuid4().hex[:6]}.db'}"
         return
-    try:
-        import psycopg
-    except ImportError:
-        yield None
-        return
-    plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    schema = f"ck_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.Error:
-        yield None
-        return
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with pg_schema() as pg:
+        yield pg[0] if pg else None
 
 
 def _kit(url: str, directory: Path, clock: FixedClock) -> ConsentKit:

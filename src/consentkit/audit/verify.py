@@ -57,7 +57,6 @@ class ChainReport:
     root: bytes = b""
     damage: Damage | None = None
     checked_roots: list[TrustedRoot] = field(default_factory=list)
-    sealed_events: int = 0
 
 
 def _reencode(origin: str, row: RawRow, seq: int) -> bytes:
@@ -98,20 +97,16 @@ def scan_chain(origin: str, rows: Iterable[RawRow], trusted: Sequence[TrustedRoo
     """Verify raw ``rows`` (in seq order, e.g. from an export) against each trusted root."""
     held: list[RawRow] = []
     first = 0  # position of held[0] in the whole scan
-    sealed = 0
 
     def batches() -> Iterator[list[EncodedRow]]:
-        nonlocal first, sealed
+        nonlocal first
         source = iter(rows)
         while chunk := list(islice(source, 4096)):
             first += len(held)
             held[:] = chunk
-            sealed += sum(row[8] is not None for row in chunk)
             yield [(row[0], _tail(row), row[9], row[10]) for row in chunk]
 
-    report = scan_encoded(origin, batches(), trusted, lambda _seq, position: held[position - first])
-    report.sealed_events = sealed
-    return report
+    return scan_encoded(origin, batches(), trusted, lambda _seq, position: held[position - first])
 
 
 def _tail(row: RawRow) -> bytes:

@@ -220,12 +220,6 @@ class AuditLog:
         """Whether the database still computes ``entry`` from the fields (see ``storage.entry_sql``)."""
         return entry_column_intact(self.conn)
 
-    def sealed_count(self, size: int) -> int:
-        """How many of the first ``size`` events carry sealed personal details."""
-        query = select(func.count()).select_from(AuditEventRow).where(
-            AuditEventRow.seq < size, AuditEventRow.sealed.is_not(None))
-        return int(self.conn.execute(query).scalar_one())
-
     def _stream(self, query: Any, batch: int) -> Generator[Sequence[Any]]:
         # Straight from a DB-API cursor on this transaction's connection: making a SQLAlchemy
         # Row per entry and then a tuple from it cost ~2 s per million rows, a fifth of a full
