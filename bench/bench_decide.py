@@ -36,7 +36,7 @@ from consentkit.disclosure.decide import decide
 from consentkit.disclosure.model import ConsentHistory, DecisionKind, DisclosureRequest, Reason, SubjectFacts
 from consentkit.keys import KeyRing, seal
 from consentkit.kit import ConsentKit
-from consentkit.kit._disclosure import CheckRequest
+from consentkit.kit._disclosure import CheckRequest, _new_ids
 from consentkit.policy import Pack, PackLibrary
 from consentkit.storage.tables import ConsentEventRow, ConsentPurposeRow, ConsentRow, SubjectKeyRow, SubjectRow
 from consentkit.subjects import PersonalData, personal_aad
@@ -363,9 +363,8 @@ _RAW_SQL = (  # kit.check's statements, as storage sends them, minus everything 
     "prev_hash, entry_hash) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
     "UPDATE ck_audit_head SET size = {p}, last_hash = {p}, compact = {p}, tag = {p} WHERE id = 1",
     "INSERT INTO ck_disclosures (disclosure_id, subject_id, decided_at, actor, recipient_type, recipient_id, purpose, "
-    "categories, decision, basis, override_id, pack_ref, audit_seq) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
-    "INSERT INTO ck_disclosure_consents (disclosure_id, consent_id) VALUES ({p}, {p})",
+    "categories, decision, basis, override_id, pack_ref, audit_seq, consent_ids) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
 )
 
 
@@ -398,11 +397,9 @@ def _raw_floor(conn: Any, postgres: bool, ids: list[str], n: int, rng: random.Ra
         cursor.execute(sql[3], (size, now, "bench", "disclosure.checked", sid, None, "partial", details, None,
                                 bytes(last_hash), digest))
         cursor.execute(sql[4], (size + 1, digest, bytes(compact), tag))
-        disclosure_id = str(uuid.uuid4())
-        cursor.execute(sql[5], (disclosure_id, sid, now, "bench", RECIPIENT, None, PURPOSE,
+        cursor.execute(sql[5], (next(_new_ids(1)), sid, now, "bench", RECIPIENT, None, PURPOSE,
                                 json.dumps(list(EXPECTED_PERMITTED)), "partial", "consent", None, "eu-gdpr@2026.11",
-                                size))
-        cursor.execute(sql[6], (disclosure_id, consent_ids[0]))
+                                size, json.dumps(consent_ids[:1])))
         if postgres:
             conn.commit()
         else:
@@ -436,7 +433,7 @@ _PHASES = (  # (label, function name in consentkit) -- cumulative time per check
     ("consent histories (`_histories`: 1 SELECT, consents joined with events, + row parsing)", "_histories"),
     ("`decide()`", "decide"),
     ("audit append (`_audit_many`: lock head, hash, INSERT, UPDATE head, MAC)", "_audit_many"),
-    ("record disclosure (`_record_decisions`: 2 INSERTs)", "_record_decisions"),
+    ("record disclosure (`_record_decisions`: 1 INSERT)", "_record_decisions"),
 )
 
 
@@ -624,8 +621,8 @@ def _end_to_end(quick: bool, decide_rate: float) -> tuple[list[Row], list[str], 
         "permitted part recorded in the accounting of disclosures, in the same transaction.",
         f"Request: {RECIPIENT} / {PURPOSE} / {', '.join(CATEGORIES)} for a random subject: partial (two "
         "categories permitted, one refused).",
-        "The raw rows send `kit.check`'s seven statements (subject + key; consents joined with their events; "
-        "audit head; audit INSERT; head UPDATE; disclosure INSERT; consent link INSERT) between BEGIN IMMEDIATE "
+        "The raw rows send `kit.check`'s six statements (subject + key; consents joined with their events; "
+        "audit head; audit INSERT; head UPDATE; disclosure INSERT) between BEGIN IMMEDIATE "
         "and COMMIT through the bare driver, with no decision, crypto or hashing: the ceiling for this write set "
         "with one durable commit per check. They run last, on the throw-away store (their audit rows carry "
         "placeholder hashes).",

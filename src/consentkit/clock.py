@@ -100,4 +100,6 @@ def format_instant(moment: datetime) -> str:
     """
     if moment.tzinfo is None:
         raise InvalidInputError("time: a timezone-aware datetime is required")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: glibc's %Y writes the year 5 as "5", which breaks the fixed
+    # width (and the sort order); isoformat pads every field. "+00:00" becomes "Z".
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"

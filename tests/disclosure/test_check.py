@@ -73,6 +73,19 @@ def test_withdrawal_lists_recipients_and_is_honoured(staff: dict[str, ConsentKit
         cas.withdraw_consent(consent_id, reason="again")
 
 
+def test_withdrawal_names_only_recipients_of_disclosures_resting_on_that_consent(
+        staff: dict[str, ConsentKit], clock: FixedClock) -> None:
+    cas = staff["cas"]
+    subject = _client(cas)
+    relied_on = _grant(cas, subject)
+    other = _grant(cas, subject, recipients=["family-member"], purposes=["family-support"])
+    cas.check(subject, recipient="treatment-provider:okana", purpose="treatment", categories=["identity"])
+    clock.advance(days=1)
+    assert cas.withdraw_consent(other, reason="no longer wanted").recipients_to_tell == ()
+    told = cas.withdraw_consent(relied_on, reason="no longer wanted").recipients_to_tell
+    assert [r["recipient_id"] for r in told] == ["okana"]
+
+
 def test_refusal_beats_permit(staff: dict[str, ConsentKit]) -> None:
     cas = staff["cas"]
     subject = _client(cas)

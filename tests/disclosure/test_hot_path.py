@@ -8,6 +8,7 @@ canonical subject ids. Each is checked here against the code it stands in for.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta
@@ -99,12 +100,18 @@ def test_decision_copy_equals_replace() -> None:
     assert decision.audit_id is None  # the original is untouched
 
 
-def test_minted_ids_are_random_version_4_uuids() -> None:
-    ids = list(_new_ids(500))
-    assert len(set(ids)) == 500
+def test_minted_ids_are_time_ordered_version_7_uuids() -> None:
+    before = time.time_ns() // 1_000_000
+    ids = list(_new_ids(5000))  # more than one 12-bit batch counter
+    after = time.time_ns() // 1_000_000
+    assert len(set(ids)) == 5000
+    assert ids == sorted(ids)  # one batch lands in key order: right-most B-tree page
     for value in ids:
         parsed = uuid.UUID(value)
-        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == value
+        assert parsed.version == 7 and parsed.variant == uuid.RFC_4122 and str(parsed) == value
+        assert before <= parsed.int >> 80 <= after + 1
+    # rand_b is random: two ids minted in the same millisecond with the same counter differ
+    assert len({value[19:] for value in ids}) == 5000
     assert list(_new_ids(0)) == []
 
 

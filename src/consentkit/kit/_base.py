@@ -161,10 +161,9 @@ class KitBase:
                         audit_aad(origin, seq, event.subject_id))
             return base64.b64encode(blob).decode("ascii")
 
-        before = tx.audit.head(lock=True).size
         records = tx.audit.append_many(events, origin=origin, ts=self._now(), actor=self.actor, seal=sealer,
                                        tag=self.keys.head_tag)
-        if records and before // CHECKPOINT_EVERY != (before + len(records)) // CHECKPOINT_EVERY:
+        if records and records[0].seq // CHECKPOINT_EVERY != (records[-1].seq + 1) // CHECKPOINT_EVERY:
             self._sign_checkpoint(tx)
         return records
 

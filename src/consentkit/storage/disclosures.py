@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from consentkit.storage._raw import RawStatements
-from consentkit.storage.tables import DisclosureConsentRow, DisclosureRow, OverrideUseRow
+from consentkit.storage.tables import ConsentRow, DisclosureRow, OverrideUseRow
 
 __all__ = ["DisclosureRecord", "DisclosureRepository", "OverrideUse"]
 
@@ -59,9 +59,8 @@ class OverrideUse:
 
 # The accounting rows of kit.check, sent raw (see storage._raw).
 _INSERT_SQL = ("INSERT INTO ck_disclosures (disclosure_id, subject_id, decided_at, actor, recipient_type, "
-               "recipient_id, purpose, categories, decision, basis, override_id, pack_ref, audit_seq) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_INSERT_LINK_SQL = "INSERT INTO ck_disclosure_consents (disclosure_id, consent_id) VALUES (?, ?)"
+               "recipient_id, purpose, categories, decision, basis, override_id, pack_ref, audit_seq, consent_ids) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 @lru_cache(maxsize=1024)
@@ -70,15 +69,15 @@ def _categories_json(categories: tuple[str, ...]) -> str:
     return json.dumps(list(categories))
 
 
-def _record(row: Any, consent_ids: tuple[str, ...] = ()) -> DisclosureRecord:
+def _record(row: Any) -> DisclosureRecord:
     return DisclosureRecord(
         row.disclosure_id, row.subject_id, row.decided_at, row.actor, row.recipient_type, row.recipient_id,
         row.purpose, tuple(json.loads(row.categories)), row.decision, row.basis, row.override_id, row.pack_ref,
-        int(row.audit_seq), consent_ids)
+        int(row.audit_seq), tuple(json.loads(row.consent_ids)))
 
 
 class DisclosureRepository:
-    """Read and write ``ck_disclosures``, ``ck_disclosure_consents`` and ``ck_override_uses``."""
+    """Read and write ``ck_disclosures`` and ``ck_override_uses``."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -89,36 +88,31 @@ class DisclosureRepository:
         self.add_many([record])
 
     def add_many(self, records: Sequence[DisclosureRecord]) -> None:
-        """Record several disclosures with one statement per table."""
-        if not records:
-            return
-        self.raw.executemany(_INSERT_SQL, [
-            (r.disclosure_id, r.subject_id, r.decided_at, r.actor, r.recipient_type, r.recipient_id, r.purpose,
-             _categories_json(r.categories), r.decision, r.basis, r.override_id, r.pack_ref, r.audit_seq)
-            for r in records])
-        links = [(r.disclosure_id, c) for r in records for c in r.consent_ids]
-        if links:
-            self.raw.executemany(_INSERT_LINK_SQL, links)
+        """Record several disclosures with one statement."""
+        if records:
+            self.raw.executemany(_INSERT_SQL, [
+                (r.disclosure_id, r.subject_id, r.decided_at, r.actor, r.recipient_type, r.recipient_id, r.purpose,
+                 _categories_json(r.categories), r.decision, r.basis, r.override_id, r.pack_ref, r.audit_seq,
+                 json.dumps(sorted(r.consent_ids)))
+                for r in records])
 
     def for_subject(self, subject_id: str) -> list[DisclosureRecord]:
         """The subject's accounting of disclosures, oldest first."""
         rows = self.conn.execute(select(DisclosureRow).where(DisclosureRow.subject_id == subject_id)
-                                 .order_by(DisclosureRow.decided_at)).all()
-        links: dict[str, list[str]] = {}
-        if rows:
-            query = select(DisclosureConsentRow).where(
-                DisclosureConsentRow.disclosure_id.in_([r.disclosure_id for r in rows]))
-            for link in self.conn.execute(query):
-                links.setdefault(link.disclosure_id, []).append(link.consent_id)
-        return [_record(r, tuple(sorted(links.get(r.disclosure_id, ())))) for r in rows]
+                                 .order_by(DisclosureRow.decided_at))
+        return [_record(r) for r in rows]
 
     def under_consent(self, consent_id: str, *, before: str) -> list[DisclosureRecord]:
-        """Disclosures that rested on ``consent_id`` before ``before`` (whom to tell of a withdrawal)."""
-        query = (select(DisclosureRow).join(DisclosureConsentRow,
-                                            DisclosureConsentRow.disclosure_id == DisclosureRow.disclosure_id)
-                 .where(DisclosureConsentRow.consent_id == consent_id, DisclosureRow.decided_at < before)
+        """Disclosures that rested on ``consent_id`` before ``before`` (whom to tell of a withdrawal).
+
+        A consent belongs to one subject: the subject's disclosures are read through their
+        index and kept when their consent ids name this one.
+        """
+        owner = select(ConsentRow.subject_id).where(ConsentRow.consent_id == consent_id).scalar_subquery()
+        query = (select(DisclosureRow)
+                 .where(DisclosureRow.subject_id == owner, DisclosureRow.decided_at < before)
                  .order_by(DisclosureRow.decided_at))
-        return [_record(r) for r in self.conn.execute(query)]
+        return [r for r in map(_record, self.conn.execute(query)) if consent_id in r.consent_ids]
 
     def add_override_use(self, use: OverrideUse) -> None:
         """Record an override use (after its disclosure row)."""

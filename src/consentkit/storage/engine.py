@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: The Alembic head this version of consentkit needs (a test keeps it equal to the head).
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 _WRITE_OPTION = "consentkit_write"
 
@@ -69,7 +69,9 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: exec_driver_sql would add SQLAlchemy's whole execution
+        # path (about 100 µs) to every transaction, a fifth of a one-check transaction.
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def check_schema(engine: Engine) -> None:

@@ -23,7 +23,6 @@ __all__ = [
     "ConsentEventRow",
     "ConsentPurposeRow",
     "ConsentRow",
-    "DisclosureConsentRow",
     "DisclosureRow",
     "LegalHoldRow",
     "MetaRow",
@@ -229,14 +228,8 @@ class DisclosureRow(Base):
     override_id: Mapped[str | None] = mapped_column(String(48))
     pack_ref: Mapped[str] = mapped_column(String(64))
     audit_seq: Mapped[int] = mapped_column(BigInteger)
-
-
-class DisclosureConsentRow(Base):
-    """Which consents a disclosure rested on (for withdrawal follow-up)."""
-
-    __tablename__ = "ck_disclosure_consents"
-    disclosure_id: Mapped[str] = mapped_column(ForeignKey("ck_disclosures.disclosure_id"), primary_key=True)
-    consent_id: Mapped[str] = mapped_column(String(_ID), primary_key=True, index=True)
+    #: The consents it rested on, a sorted JSON list (for withdrawal follow-up).
+    consent_ids: Mapped[str] = mapped_column(Text, server_default="[]")
 
 
 class OverrideUseRow(Base):

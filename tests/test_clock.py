@@ -1,0 +1,34 @@
+"""Stored instants: fixed-width UTC text that sorts in time order and parses back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from consentkit.clock import format_instant, parse_instant
+from consentkit.errors import InvalidInputError
+
+instants = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                        timezones=st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))]))
+
+
+def test_early_years_keep_the_fixed_width() -> None:
+    assert format_instant(datetime(5, 1, 1, tzinfo=UTC)) == "0005-01-01T00:00:00.000000Z"
+    assert format_instant(datetime(2026, 3, 2, 12, 0, 0, 7, tzinfo=timezone(timedelta(hours=1)))) == \
+        "2026-03-02T11:00:00.000007Z"
+
+
+@given(instants, instants)
+def test_text_is_fixed_width_sorts_in_time_order_and_parses_back(first: datetime, second: datetime) -> None:
+    a, b = format_instant(first), format_instant(second)
+    assert len(a) == len(b) == 27 and a.endswith("Z")
+    assert (a < b) == (first < second)
+    assert parse_instant(a, field_name="at") == first
+
+
+def test_a_naive_datetime_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="timezone-aware"):
+        format_instant(datetime(2026, 3, 2))
