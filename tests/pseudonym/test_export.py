@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from consentkit.errors import InvalidInputError, ValidationError
 from consentkit.keys import SecretKey
-from consentkit.pseudonym import export
+from consentkit.pseudonym import memo
 from consentkit.pseudonym.export import Counts, Exporter
 from consentkit.pseudonym.keyed import Pseudonymiser, Tokeniser
 from consentkit.pseudonym.records import format_of, read_csv, read_jsonl
@@ -260,22 +260,58 @@ def test_format_needs_an_extension_or_option() -> None:
         format_of("export.txt")
 
 
-@given(st.lists(st.sampled_from([f"v{i}" for i in range(12)] + [""]), max_size=200))
-def test_memo_gives_what_compute_gives_and_saves_repeats(values: list[str]) -> None:
+@given(st.lists(st.sampled_from([f"v{i}" for i in range(12)] + ["", None, 7]), max_size=200),
+       st.lists(st.integers(1, 40), min_size=1), st.sampled_from([0, 1, 3]))
+def test_memo_gives_what_compute_gives_and_saves_repeats(values: list[Any], sizes: list[int], rest: int) -> None:
     calls: list[str] = []
 
-    def compute(text: str) -> str:
-        calls.append(text)
-        return text.upper()
+    def compute(texts: list[str]) -> list[str]:
+        assert len(set(texts)) == len(texts)  # a chunk's new values, each once
+        calls.extend(texts)
+        return [text.upper() for text in texts]
 
+    expected = [v if v is None else str(v).upper() for v in values]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(export, "MEMO_SIZE", 4)  # generations of 4: values switch generations often
-        apply = export._memoised(compute)
-        assert [apply(v) for v in values] == [v.upper() for v in values]
-    distinct = {v for v in values if v}
+        patch.setattr(memo, "MEMO_SIZE", 4)  # generations of 4: values switch generations often
+        patch.setattr(memo, "MEMO_REST", rest)  # chunks without lookups after one of new values
+        apply = memo.memoised(compute)
+        got: list[Any] = []
+        start = 0
+        for size in sizes * (len(values) + 1):  # the values in chunks of the drawn sizes
+            if start >= len(values):
+                break
+            got += apply(values[start:start + size])
+            start += size
+        assert got == expected
+    distinct = {str(v) for v in values if v}
     assert "" not in calls and set(calls) == distinct and len(calls) <= len([v for v in values if v])
-    if len(distinct) <= 4:  # everything fits in one generation: each value is computed once
+    if len(distinct) <= 4 and not rest:  # everything fits in one generation: each value is computed once
         assert len(calls) == len(distinct)
+
+
+def test_memo_rests_after_a_chunk_of_new_values_and_comes_back_when_values_repeat() -> None:
+    calls: list[list[str]] = []
+
+    def compute(texts: list[str]) -> list[str]:
+        calls.append(texts)
+        return [text.upper() for text in texts]
+
+    apply = memo.memoised(compute)
+    first = [f"v{i}" for i in range(16)]
+    assert apply(first) == [v.upper() for v in first]
+    for _ in range(memo.MEMO_REST):  # resting: repeats are computed again, and remembered
+        assert apply(first) == [v.upper() for v in first]
+    assert len(calls) == 1 + memo.MEMO_REST
+    assert apply(first) == [v.upper() for v in first]  # looking again: all remembered
+    assert len(calls) == 1 + memo.MEMO_REST
+
+
+def test_memo_refuses_structured_values_and_floats() -> None:
+    apply = memo.memoised(lambda texts: [t.upper() for t in texts])
+    assert apply(["a", 5, None, ""]) == ["A", "5", None, ""]
+    for bad in (["a", ["x"]], [{"k": "v"}], [1.5], [True]):
+        with pytest.raises(InvalidInputError, match="expected a text or integer value"):
+            apply(bad)
 
 
 @pytest.mark.parametrize("value", [["a", "b"], {"district": "Valdai"}])

@@ -13,11 +13,11 @@ from __future__ import annotations
 import hmac
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -27,16 +27,14 @@ from consentkit.audit.events import AuditEvent, AuditRecord, Outcome
 from consentkit.errors import InvalidInputError, OperationRefusedError, PermissionDeniedError
 from consentkit.keys import open_sealed
 from consentkit.kit._base import KitBase
+from consentkit.kit._export_sources import InProcess, Passes, file_passes
 from consentkit.kit._files import atomic_write
 from consentkit.pseudonym.export import Counts, Exporter
 from consentkit.pseudonym.kanon import GroupCounter, KAnonymityReport
 from consentkit.pseudonym.keyed import Tokeniser
 from consentkit.pseudonym.records import (
     Record,
-    first_undecodable_line,
     format_of,
-    read_csv,
-    read_jsonl,
     read_mappings,
 )
 from consentkit.pseudonym.schema import ExportSchema, load_schema
@@ -56,9 +54,6 @@ _EXPORTED = "pseudonym.exported"
 _PAGE = 500  # subjects decrypted per read transaction
 _TOKEN_HEAD = re.compile(r"tok_([0-9a-f]{8})_([A-Z][A-Z0-9_]{0,63})\.")
 _REASON_INFO = b"consentkit/audit/reidentify-reason/v1"
-_READERS: dict[str, Callable[[Iterable[str], str, tuple[str, ...]], Iterator[Record]]] = {
-    "csv": read_csv, "jsonl": read_jsonl,
-}
 
 
 @dataclass(frozen=True)
@@ -151,56 +146,59 @@ class PseudonymOps(KitBase):
         with self.store.write() as tx:  # refuse early: before reading a single row
             self._require(tx, Permission.EXPORT)
         today = self.clock.now().date()
-        if isinstance(source, SubjectsQuery):
-            self.packs.get(source.jurisdiction)  # an unknown jurisdiction is an error, not an empty export
-            in_fmt, name = "db:subjects", f"the subjects of {source.jurisdiction}"
-            out_fmt = _output_format(out, fmt or "csv")
-            exporter = Exporter(loaded, self.keys.pseudonyms, today=today, unit="record")
-            query = source
+        with ExitStack() as stack:
+            if isinstance(source, SubjectsQuery):
+                self.packs.get(source.jurisdiction)  # an unknown jurisdiction is an error, not an empty export
+                in_fmt, name = "db:subjects", f"the subjects of {source.jurisdiction}"
+                out_fmt = _output_format(out, fmt or "csv")
+                exporter = Exporter(loaded, self.keys.pseudonyms, today=today, unit="record")
+                query, columns = source, exporter.columns
 
-            def records() -> AbstractContextManager[Iterator[Record]]:
-                return nullcontext(read_mappings(self._subject_rows(query), name, SUBJECT_FIELDS, exporter.columns))
-        else:
-            path = Path(source)
-            in_fmt, name = format_of(path.name, fmt), path.name
-            out_fmt = _output_format(out, in_fmt)
-            if out.resolve() == path.resolve():
-                raise InvalidInputError("--out: choose a file other than the input")
-            exporter = Exporter(loaded, self.keys.pseudonyms, today=today)
-            read = _READERS[in_fmt]
+                def records() -> AbstractContextManager[Iterator[Record]]:  # the database is read in each pass
+                    return nullcontext(read_mappings(self._subject_rows(query), name, SUBJECT_FIELDS, columns))
 
-            def records() -> AbstractContextManager[Iterator[Record]]:
-                return _file_records(path, read, exporter.columns)
+                passes: Passes = InProcess(exporter, records, out_fmt)
+            else:
+                path = Path(source)
+                in_fmt, name = format_of(path.name, fmt), path.name
+                out_fmt = _output_format(out, in_fmt)
+                if out.resolve() == path.resolve():
+                    raise InvalidInputError("--out: choose a file other than the input")
+                exporter = Exporter(loaded, self.keys.pseudonyms, today=today)
+                passes = file_passes(path, in_fmt, out_fmt, exporter, self.keys.pseudonyms, today, stack)
+            return self._export(loaded, source, (in_fmt, out_fmt), name, out, threshold, suppress, passes, progress)
 
+    def _export(self, schema: ExportSchema, source: object, formats: tuple[str, str], name: str, out: Path,
+                threshold: int | None, suppress: bool, passes: Passes,
+                progress: ExportProgress | None) -> ExportResult:
+        """The k-anonymity gate (first pass), then the written file (second pass), both audited."""
+        in_fmt, out_fmt = formats
         report: KAnonymityReport | None = None
         small: frozenset[tuple[Any, ...]] = frozenset()
         total: int | None = None
         if threshold is not None:
-            with records() as rows:
-                counter = exporter.count_groups(rows, _phase(progress, "counting", None))
+            counter = passes.count(_phase(progress, "counting", None))
             report = counter.report(threshold, suppress=suppress)
             total = report.rows
             if not report.passed:
                 counts = Counts(read=report.rows)
-                record = self._audit_export(loaded, source, in_fmt, out_fmt, report, counts, refused=True)
-                return _result(out, out_fmt, False, counts, loaded, threshold, report, record)
+                record = self._audit_export(schema, source, in_fmt, out_fmt, report, counts, refused=True)
+                return _result(out, out_fmt, False, counts, schema, threshold, report, record)
             small = counter.small_groups(threshold) if suppress else frozenset()
 
         counts = Counts()
         audited: list[AuditRecord] = []
 
-        def chunks() -> Iterator[str]:
-            recount = GroupCounter(loaded.quasi_identifiers)
-            with records() as rows:
-                written = exporter.transform(rows, counts, small, _phase(progress, "writing", total), recount=recount)
-                yield from exporter.render(written, out_fmt)
+        def chunks() -> Iterator[str | bytes]:
+            recount = GroupCounter(schema.quasi_identifiers)
+            yield from passes.write(counts, small, _phase(progress, "writing", total), recount)
             if threshold is not None and recount.report(threshold, suppress=False).groups_under_k:
                 # The input changed between the passes: what would be written is not k-anonymous.
                 raise OperationRefusedError(f"{name} changed while it was exported; nothing was written")
-            audited.append(self._audit_export(loaded, source, in_fmt, out_fmt, report, counts, refused=False))
+            audited.append(self._audit_export(schema, source, in_fmt, out_fmt, report, counts, refused=False))
 
         atomic_write(out, chunks())
-        return _result(out, out_fmt, True, counts, loaded, threshold, report, audited[0])
+        return _result(out, out_fmt, True, counts, schema, threshold, report, audited[0])
 
     def reidentify(self, token: str, *, reason: str | None, domain: str | None = None) -> Reidentification:
         """Reveal a token (supervisor, DPO, admin); every attempt is audited, refused ones too.
@@ -329,31 +327,6 @@ def _read_schema(path: Path) -> ExportSchema:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
         raise InvalidInputError(f"--schema: cannot read {path} ({reason})") from None
     return load_schema(path.name, text)
-
-
-@contextmanager
-def _file_records(path: Path, read: Callable[[Iterable[str], str, tuple[str, ...]], Iterator[Record]],
-                  columns: tuple[str, ...]) -> Iterator[Iterator[Record]]:
-    with _open_input(path) as handle:
-        yield read(handle, path.name, columns)
-
-
-@contextmanager
-def _open_input(path: Path) -> Iterator[TextIO]:
-    """The input as UTF-8 text (a spreadsheet's byte-order mark is dropped); a decoding
-    error becomes a one-line error naming its line."""
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as error:
-        raise InvalidInputError(f"cannot read {path} ({error.strerror or 'I/O error'})") from None
-    with handle:
-        try:
-            yield handle
-        except UnicodeDecodeError:
-            with path.open("rb") as raw:
-                line = first_undecodable_line(raw)
-            where = f" line {line}" if line is not None else ""
-            raise InvalidInputError(f"{path.name}{where}: not UTF-8 text") from None
 
 
 def _phase(progress: ExportProgress | None, phase: str, total: int | None) -> Callable[[int], None] | None:

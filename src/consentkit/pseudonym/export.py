@@ -9,7 +9,10 @@ An export is two passes over the input when quasi-identifiers are declared: the 
 counts the generalised quasi-identifier groups (:mod:`~consentkit.pseudonym.kanon`), so
 the k-anonymity verdict is known before a byte is written; the second transforms and
 writes. Memory stays constant in the number of rows (the group counts grow only with the
-number of distinct groups).
+number of distinct groups). Rows go through in chunks, one column at a time, and each
+pseudonym, token or generalise column remembers recent values (:mod:`~consentkit.pseudonym.memo`);
+:mod:`~consentkit.pseudonym.parallel` runs the same passes over blocks of a large file
+on worker processes.
 
 Empty values (an empty CSV cell, a JSON ``null`` or a missing JSON key) stay empty under
 every action: there is nothing to pseudonymise, and an empty cell is not an identifier.
@@ -29,13 +32,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+from itertools import islice
 from typing import Any
 
 from consentkit.errors import InvalidInputError
 from consentkit.keys import SecretKey
-from consentkit.pseudonym.identifiers import KINDS, normalise
+from consentkit.pseudonym.identifiers import KINDS, normalise_many
 from consentkit.pseudonym.kanon import GroupCounter
 from consentkit.pseudonym.keyed import Pseudonymiser, Tokeniser
+from consentkit.pseudonym.memo import cell_text, memoised
 from consentkit.pseudonym.records import Record
 from consentkit.pseudonym.schema import Drop, ExportSchema, Generalise, Keep, Pseudonym, Redact, Token
 
@@ -44,14 +49,14 @@ __all__ = ["Counts", "Exporter", "default_detector"]
 #: Rows per written chunk, and between two progress reports.
 CHUNK_ROWS = 4096
 PROGRESS_EVERY = 16_384
-#: Distinct values per memo generation of a pseudonym, token or generalise column (see :func:`_memoised`).
-MEMO_SIZE = 1 << 16
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?")
 _MAX_AGE = 150
 
 Progress = Callable[[int], None]
-ValueFn = Callable[[Any], Any]
-RowFn = Callable[[list[Any]], Any]
+#: What an action computes for one chunk: the chunk's values of its column (or, for
+#: redaction, which reads other columns too, its rows) in, one output value per row out.
+ColumnFn = Callable[[Sequence[Any]], Sequence[Any]]
+_Entry = tuple[int, ColumnFn, bool]
 
 
 @dataclass
@@ -70,6 +75,10 @@ class Exporter:
     resolves the century of 10-digit personnummer. ``detector`` returns the free-text
     detector for redact columns; by default :func:`consentkit.pseudonym.detect.get_detector`,
     imported only when a redact column exists.
+
+    Rows are processed in chunks of :data:`CHUNK_ROWS`, one column after another: each
+    action runs once per chunk over its column (a pseudonym column validates, MACs and
+    encodes the chunk's new values together), which spares a function call per cell.
     """
 
     def __init__(self, schema: ExportSchema, keys: Sequence[SecretKey], *, today: date,
@@ -81,7 +90,7 @@ class Exporter:
         index = {name: i for i, name in enumerate(self._names)}
         pseudonymisers: dict[str, Pseudonymiser] = {}
         tokenisers: dict[str, Tokeniser] = {}
-        entries: list[tuple[int, ValueFn | RowFn, bool]] = []
+        entries: list[_Entry] = []
         for i, column in enumerate(schema.columns):
             action = column.action
             if isinstance(action, Drop):
@@ -116,21 +125,18 @@ class Exporter:
     def count_groups(self, records: Iterable[Record], progress: Progress | None = None) -> GroupCounter:
         """First pass: count the rows of each generalised quasi-identifier group."""
         counter = GroupCounter(self.schema.quasi_identifiers)
-        add = counter.add
         qi = self._qi_entries
         done = 0
-        for line, row in records:
+        for chunk in _chunks(records):
+            keys = _keys(self._outputs(chunk, qi), len(chunk))
             try:
-                add(tuple([fn(row) if rowwise else fn(row[i]) for i, fn, rowwise in qi]))
-            except InvalidInputError as error:
-                raise self._row_error(line, row, error, qi) from None
+                counter.add_many(keys)
             except TypeError:  # a list or an object: groups are compared by plain values
+                line = next(line for (line, _), key in zip(chunk, keys, strict=True) if not _hashable(key))
                 raise InvalidInputError(
                     f"{self.unit} {line}: a quasi-identifier must be text, a number or empty, "
                     "not a list or an object") from None
-            done += 1
-            if progress is not None and not done % PROGRESS_EVERY:
-                progress(done)
+            done = _report(progress, done, len(chunk))
         if progress is not None:
             progress(done)
         return counter
@@ -145,74 +151,136 @@ class Exporter:
         ``recount`` counts the groups of the rows actually yielded, so the caller can prove
         the written file is k-anonymous even if the input changed after the first pass.
         """
+        for chunk in self.transform_chunks(records, counts, suppress, progress, recount=recount):
+            yield from map(list, chunk)
+
+    def transform_chunks(self, records: Iterable[Record], counts: Counts,
+                         suppress: frozenset[tuple[Any, ...]] = frozenset(),
+                         progress: Progress | None = None, *,
+                         recount: GroupCounter | None = None) -> Iterator[list[tuple[Any, ...]]]:
+        """:meth:`transform` a chunk of output rows (tuples) at a time, for :meth:`render_chunks`."""
         entries = self._entries
         positions = self._qi_positions
-        add = recount.add if recount is not None and positions else None
         done = 0
-        for line, row in records:
-            try:
-                out = [fn(row) if rowwise else fn(row[i]) for i, fn, rowwise in entries]
-            except InvalidInputError as error:
-                raise self._row_error(line, row, error, entries) from None
-            done += 1
-            if progress is not None and not done % PROGRESS_EVERY:
-                progress(done)
-            if add is not None:
-                key = tuple([out[p] for p in positions])
-                if key in suppress:
-                    counts.suppressed += 1
-                    continue
-                add(key)
-            elif suppress and tuple([out[p] for p in positions]) in suppress:
-                counts.suppressed += 1
-                continue
-            counts.written += 1
-            yield out
+        for chunk in _chunks(records):
+            outputs = self._outputs(chunk, entries)
+            rows = list(zip(*outputs, strict=True))
+            done = _report(progress, done, len(chunk))
+            if positions and (suppress or recount is not None):
+                keys = _keys([outputs[p] for p in positions], len(rows))
+                if suppress:
+                    kept = [i for i, key in enumerate(keys) if key not in suppress]
+                    counts.suppressed += len(rows) - len(kept)
+                    rows, keys = [rows[i] for i in kept], [keys[i] for i in kept]
+                if recount is not None:
+                    recount.add_many(keys)
+            counts.written += len(rows)
+            if rows:
+                yield rows
         counts.read = done
         if progress is not None:
             progress(done)
 
-    def render(self, rows: Iterable[list[Any]], fmt: str) -> Iterator[str]:
+    def render(self, rows: Iterable[Sequence[Any]], fmt: str) -> Iterator[str]:
         """The output rows as text chunks (CSV with a header line, or JSON Lines)."""
+        return self.render_chunks(_batched(rows), fmt)
+
+    def render_chunks(self, chunks: Iterable[Sequence[Sequence[Any]]], fmt: str, *,
+                      header: bool = True) -> Iterator[str]:
+        """:meth:`render` for rows given a chunk at a time: one text chunk per chunk of rows
+        (after the CSV header line, unless ``header`` is False)."""
         if fmt == "csv":
-            yield from self._render_csv(rows)
+            if header:
+                yield self.header(fmt)
+            yield from map(_csv_text, chunks)
             return
         names = self.output_names
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        batch: list[str] = []
-        for out in rows:
-            batch.append(dumps(dict(zip(names, out, strict=True))))
-            if len(batch) == CHUNK_ROWS:
-                yield "\n".join(batch) + "\n"
-                batch.clear()
-        if batch:
-            yield "\n".join(batch) + "\n"
+        for rows in chunks:
+            yield "".join([dumps(dict(zip(names, out, strict=True))) + "\n" for out in rows])
 
-    def _render_csv(self, rows: Iterable[list[Any]]) -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(self.output_names)
-        batch: list[list[Any]] = []
-        for out in rows:
-            batch.append(out)
-            if len(batch) == CHUNK_ROWS:
-                writer.writerows(batch)
-                batch.clear()
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        writer.writerows(batch)
-        yield buffer.getvalue()
+    def header(self, fmt: str) -> str:
+        """The text before the first row: the CSV header line (JSON Lines have none)."""
+        return _csv_text([self.output_names]) if fmt == "csv" else ""
 
-    def _row_error(self, line: int, row: list[Any], error: InvalidInputError,
-                   entries: Sequence[tuple[int, Any, bool]]) -> InvalidInputError:
-        """Name the first column that fails (re-run one by one: only on the error path)."""
-        for i, fn, rowwise in entries:
-            try:
-                fn(row) if rowwise else fn(row[i])
-            except InvalidInputError as cell:
-                return InvalidInputError(f"{self.unit} {line}, column {self._names[i]!r}: {cell.message}")
-        return InvalidInputError(f"{self.unit} {line}: {error.message}")
+    def _outputs(self, chunk: list[Record], entries: Sequence[_Entry]) -> list[Sequence[Any]]:
+        """Each entry's output column for the chunk; an error names the first bad line and column."""
+        rows = [row for _, row in chunk]
+        columns = list(zip(*rows, strict=True))
+        try:
+            return [fn(rows) if rowwise else fn(columns[i]) for i, fn, rowwise in entries]
+        except InvalidInputError as error:
+            raise self._row_error(chunk, error, entries) from None
+
+    def _row_error(self, chunk: list[Record], error: InvalidInputError,
+                   entries: Sequence[_Entry]) -> InvalidInputError:
+        """Name the first row and column that fail (re-run one by one: only on the error path)."""
+        for line, row in chunk:
+            for i, fn, rowwise in entries:
+                try:
+                    fn([row]) if rowwise else fn([row[i]])
+                except InvalidInputError as cell:
+                    return InvalidInputError(f"{self.unit} {line}, column {self._names[i]!r}: {cell.message}")
+        return InvalidInputError(f"{self.unit}s {chunk[0][0]}-{chunk[-1][0]}: {error.message}")
+
+
+def _csv_text(rows: Sequence[Sequence[Any]]) -> str:
+    """Rows as CSV, exactly as ``csv.writer(..., lineterminator="\\n")`` writes them.
+
+    The csv module's writer copies every character through its quoting state machine,
+    which costs more than a pseudonym; most chunks hold only text that needs no quoting
+    (pseudonyms, generalised values), and those are joined with commas directly. The
+    joined text proves itself: one comma fewer than fields per row, one newline per row,
+    no quote and no carriage return means no field needed quoting. Anything else (a
+    field with a comma, a quote or a line break, a JSON number or null, a row of one
+    empty field, which csv writes as ``""``) goes through the csv writer.
+    """
+    try:
+        text = "\n".join(map(",".join, rows)) + "\n"
+    except TypeError:  # a value that is not text
+        pass
+    else:
+        width = len(rows[0])
+        if (all(len(row) == width for row in rows) and text.count(",") == len(rows) * (width - 1)
+                and text.count("\n") == len(rows) and '"' not in text and "\r" not in text
+                and (width > 1 or "\n\n" not in "\n" + text)):
+            return text
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while chunk := list(islice(iterator, CHUNK_ROWS)):
+        yield chunk
+
+
+def _batched(rows: Iterable[Sequence[Any]]) -> Iterator[list[Sequence[Any]]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, CHUNK_ROWS)):
+        yield batch
+
+
+def _keys(columns: Sequence[Sequence[Any]], rows: int) -> list[tuple[Any, ...]]:
+    """The quasi-identifier group of each row, from the output columns of the quasi-identifiers."""
+    return list(zip(*columns, strict=True)) if columns else [()] * rows
+
+
+def _hashable(key: tuple[Any, ...]) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
+
+
+def _report(progress: Progress | None, done: int, more: int) -> int:
+    """Count ``more`` rows done; report whenever a multiple of :data:`PROGRESS_EVERY` is passed."""
+    total = done + more
+    if progress is not None and total // PROGRESS_EVERY > done // PROGRESS_EVERY:
+        progress(total)
+    return total
 
 
 def default_detector() -> Any:
@@ -225,76 +293,34 @@ def default_detector() -> Any:
 # -- per-column callables ------------------------------------------------------------------
 
 
-def _keep(value: Any) -> Any:
-    return value
+def _keep(values: Sequence[Any]) -> Sequence[Any]:
+    return values
 
 
-def _text(value: Any) -> str:
-    """A cell as text: strings as they are, JSON integers in decimal; anything else is refused."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise InvalidInputError("expected a text or integer value")
+def _each(compute: Callable[[str], str]) -> Callable[[list[str]], list[str]]:
+    return lambda texts: [compute(text) for text in texts]
 
 
-def _memoised(compute: Callable[[str], str]) -> ValueFn:
-    """``compute`` for non-empty text cells, remembering recent distinct values.
-
-    Exports repeat identifiers (one client, many disclosures); pseudonyms, AES-SIV tokens
-    and generalisations are deterministic, so a repeat costs one dict lookup instead of a
-    validation, an HMAC or an encryption. Two generations of :data:`MEMO_SIZE` values
-    each: when the young one is full it becomes the old one and the previous old one is
-    dropped, and a hit in the old generation is copied back to the young one. That keeps
-    the values in use (an approximate LRU, without LRU bookkeeping on every hit) and
-    bounds memory at ``2 * MEMO_SIZE`` entries per column. Empty cells stay empty; JSON
-    integers are read as their decimal text.
-    """
-    young: dict[str, str] = {}
-    old: dict[str, str] = {}
-
-    def apply(value: Any) -> Any:
-        nonlocal young, old
-        if type(value) is str:
-            found = young.get(value)
-            if found is not None:
-                return found
-            if not value:
-                return value
-            found = old.get(value)
-            result = compute(value) if found is None else found
-            if len(young) >= MEMO_SIZE:
-                young, old = {}, young
-            young[value] = result
-            return result
-        if value is None:
-            return value
-        return compute(_text(value))
-
-    return apply
+def _pseudonym_fn(pseudonymiser: Pseudonymiser, kind: str, today: date) -> ColumnFn:
+    return memoised(partial(pseudonymiser.pseudonym_many, kind, today=today))
 
 
-def _pseudonym_fn(pseudonymiser: Pseudonymiser, kind: str, today: date) -> ValueFn:
-    pseudonym = pseudonymiser.pseudonym
-    return _memoised(lambda text: pseudonym(kind, text, today=today))
-
-
-def _token_fn(tokeniser: Tokeniser, kind: str, today: date) -> ValueFn:
+def _token_fn(tokeniser: Tokeniser, kind: str, today: date) -> ColumnFn:
     token = tokeniser.token
     if kind in KINDS:
         # Identifier kinds are normalised first so every written form of one number gives
         # one token (and reveals as the canonical digits).
-        return _memoised(lambda text: token(kind, normalise(kind, text, today=today)))
-    return _memoised(lambda text: token(kind, text))
+        return memoised(lambda texts: [token(kind, digits) for digits in normalise_many(kind, texts, today=today)])
+    return memoised(_each(lambda text: token(kind, text)))
 
 
-def _generalise_fn(rule: Generalise) -> ValueFn:
+def _generalise_fn(rule: Generalise) -> ColumnFn:
     # Memoised like pseudonyms: birth dates, ages and postcodes repeat far more than identifiers.
     if rule.date is not None:
-        return _memoised(_date_year if rule.date == "year" else _date_month)
+        return memoised(_each(_date_year if rule.date == "year" else _date_month))
     if rule.age is not None:
-        return _memoised(partial(_age_band, width=rule.age, top=rule.top))
-    return _memoised(partial(_postcode_prefix, width=rule.postcode or 0))
+        return memoised(_each(partial(_age_band, width=rule.age, top=rule.top)))
+    return memoised(_each(partial(_postcode_prefix, width=rule.postcode or 0)))
 
 
 def _postcode_prefix(text: str, *, width: int) -> str:
@@ -336,12 +362,12 @@ def _age_band(text: str, *, width: int, top: int | None) -> str:
 
 
 def _redact_fn(position: int, rule: Redact, index: dict[str, int],
-               detector: Callable[[], Any] | None) -> RowFn:
+               detector: Callable[[], Any] | None) -> ColumnFn:
     name_positions = tuple(index[n] for n in rule.known_names)
     lang_position = index[rule.lang_column] if rule.lang_column else None
     state: list[Any] = []
 
-    def apply(row: list[Any]) -> Any:
+    def apply(row: Sequence[Any]) -> Any:
         text = row[position]
         if text == "" or text is None:
             return text
@@ -351,6 +377,6 @@ def _redact_fn(position: int, rule: Redact, index: dict[str, int],
         lang = row[lang_position] if lang_position is not None else None
         # A language column from a spreadsheet may say "SV " for sv; an empty one means the default.
         lang = lang.strip().lower() if isinstance(lang, str) else lang
-        return state[0].redact(_text(text), lang=lang or rule.lang, known_names=names).text
+        return state[0].redact(cell_text(text), lang=lang or rule.lang, known_names=names).text
 
-    return apply
+    return lambda rows: [apply(row) for row in rows]

@@ -27,12 +27,14 @@ check digit, date) but never the value, which is personal data.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
+from functools import lru_cache
+from operator import mul
 
 from consentkit.errors import InvalidInputError
 
-__all__ = ["KINDS", "birth_date", "is_valid", "normalise"]
+__all__ = ["KINDS", "birth_date", "is_valid", "normalise", "normalise_many"]
 
 KINDS: tuple[str, ...] = (
     "GR_AMKA",
@@ -52,6 +54,13 @@ _SPACES = re.compile(r"\s+")
 _SEPARATORS = re.compile(rf"[\s{re.escape(_DASHES)}]+")
 _TO_HYPHEN = str.maketrans(dict.fromkeys(_DASHES, "-"))
 _PNR = re.compile(r"([0-9]{2})?([0-9]{6})([-+]?)([0-9]{4})")
+# Luhn's doubled digits: 2d, minus 9 above 9 (ISO/IEC 7812-1 Annex B), as ASCII digit to ASCII digit.
+_LUHN_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")
+# Month and day (MMDD) of every calendar date but 29 February, whose year decides (see _is_date).
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_MONTH_DAYS = frozenset(f"{month:02d}{day:02d}" for month, days in enumerate(_DAYS_IN_MONTH, 1)
+                        for day in range(1, days + 1))
+_DAY_MONTHS = frozenset(md[2:] + md[:2] for md in _MONTH_DAYS)  # DDMM, as an AMKA writes it
 
 
 class _InvalidError(Exception):
@@ -62,19 +71,20 @@ class _InvalidError(Exception):
 
 
 def _luhn_ok(digits: str) -> bool:
-    """Luhn mod 10 (ISO/IEC 7812-1 Annex B) over all of ``digits``, check digit last."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2:  # every second digit from the right, check digit excluded
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
+    """Luhn mod 10 (ISO/IEC 7812-1 Annex B) over all of ``digits`` (ASCII digits), check digit last.
+
+    Sums the ASCII codes (each digit plus 48) so the loop runs in C: every second digit
+    from the right, the check digit excluded, is first replaced by its doubled digit sum.
+    """
+    raw = digits.encode("ascii")
+    return (sum(raw[-1::-2]) + sum(raw[-2::-2].translate(_LUHN_DOUBLED)) - 48 * len(raw)) % 10 == 0
 
 
 def _weighted(digits: str, weights: tuple[int, ...]) -> int:
-    """``Σ d_i · w_i`` over the first ``len(weights)`` digits."""
-    return sum(int(d) * w for d, w in zip(digits, weights, strict=False))
+    """``Σ d_i · w_i`` over the first ``len(weights)`` digits (ASCII digits, 48 each subtracted)."""
+    raw = digits.encode("ascii")[:len(weights)]
+    total: int = sum(map(mul, raw, weights))
+    return total - 48 * sum(weights[:len(raw)])
 
 
 def _afm_check(payload: str) -> int:
@@ -131,6 +141,17 @@ def _calendar_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _is_date(year: int, month_day: str) -> bool:
+    """Whether ``MMDD`` is a calendar date in ``year`` (1-9999), without building a date."""
+    if month_day in _MONTH_DAYS:
+        return 1 <= year <= 9999
+    return month_day == "0229" and 1 <= year <= 9999 and _leap(year)
+
+
 def _recent_year(two_digits: int, today: date) -> int:
     """The most recent year not after ``today`` that ends in ``two_digits``."""
     return today.year - (today.year - two_digits) % 100
@@ -169,6 +190,8 @@ def _iin_birth(digits: str, today: date) -> date | None:
 
 def _digits(value: str, *lengths: int) -> str:
     """Drop spaces and hyphens; require ASCII digits of one of ``lengths``."""
+    if value.isascii() and value.isdigit() and len(value) in lengths:
+        return value  # the usual written form: nothing to drop
     compact = _SEPARATORS.sub("", value)
     return _checked_digits(compact, *lengths)
 
@@ -190,8 +213,8 @@ def _amka(value: str, today: date) -> str:
     # like stdnum: DDMMYY must be a calendar date in 19YY or in 20YY.
     if not _luhn_ok(digits):
         raise _InvalidError("check digit does not match")
-    day, month, year = int(digits[0:2]), int(digits[2:4]), int(digits[4:6])
-    if all(_calendar_date(c + year, month, day) is None for c in (1900, 2000)):
+    # 29 February: 19YY and 20YY are both leap years or neither, except 1900 (2000 is one).
+    if digits[:4] not in _DAY_MONTHS and not _is_date(2000 + int(digits[4:6]), digits[2:4] + digits[0:2]):
         raise _InvalidError("the birth date (DDMMYY) is not a calendar date")
     return digits
 
@@ -208,6 +231,33 @@ def _afm(value: str, today: date) -> str:
 
 
 def _personnummer(value: str, today: date) -> str:
+    century, short_date, sign, serial = _pnr_parts(value)
+    # Luhn over the 10 digits YYMMDDNNNC; the century is not covered (stdnum se.personnummer).
+    if not _luhn_ok(short_date + serial):
+        raise _InvalidError("check digit does not match")
+    if century is None:
+        century = _pnr_centuries(today)[short_date[:2] + sign]
+    elif century not in ("18", "19", "20"):
+        # Our own plausibility rule, not Skatteverket's: the 10-digit forms cannot express
+        # other centuries, and refusing them keeps random 12-digit strings out.
+        raise _InvalidError("the century must be 18, 19 or 20")
+    digits = century + short_date + serial
+    if short_date[2:6] not in _MONTH_DAYS and not _pnr_date(digits):
+        raise _InvalidError("the birth date (YYMMDD, day + 60 for samordningsnummer) is not a calendar date")
+    return digits
+
+
+def _pnr_parts(value: str) -> tuple[str | None, str, str, str]:
+    """Century (if written), YYMMDD, separator and the last four digits of a personnummer."""
+    # The usual written forms, 10 or 12 digits with or without - or + before the last
+    # four, are cut by length: what _PNR matches, without the regular expression's cost.
+    length = len(value)
+    if length in (11, 13) and value[-5] in "-+":
+        sign, body = value[-5], value[:-5] + value[-4:]
+    else:
+        sign, body = "", value
+    if len(body) in (10, 12) and body.isascii() and body.isdigit():
+        return body[:-10] or None, body[-10:-4], sign, body[-4:]
     compact = _SPACES.sub("", value).translate(_TO_HYPHEN)
     match = _PNR.fullmatch(compact)
     if match is None:
@@ -215,22 +265,32 @@ def _personnummer(value: str, today: date) -> str:
         _checked_digits(compact.replace("-", "").replace("+", ""), 10, 12, allowed=allowed)
         raise _InvalidError("expected YYMMDD-NNNC, YYMMDD+NNNC or YYYYMMDD-NNNC")
     century, short_date, sign, serial = match.groups()
-    # Luhn over the 10 digits YYMMDDNNNC; the century is not covered (stdnum se.personnummer).
-    if not _luhn_ok(short_date + serial):
-        raise _InvalidError("check digit does not match")
-    if century is None:
-        # 10-digit form: the most recent year ending in YY, 100 years earlier with "+"
-        # (Folkbokföringslagen §18; stdnum se.personnummer).
-        year = _recent_year(int(short_date[:2]), today) - (100 if sign == "+" else 0)
-        century = f"{year // 100:02d}"
-    elif century not in ("18", "19", "20"):
-        # Our own plausibility rule, not Skatteverket's: the 10-digit forms cannot express
-        # other centuries, and refusing them keeps random 12-digit strings out.
-        raise _InvalidError("the century must be 18, 19 or 20")
-    digits = century + short_date + serial
-    if _pnr_birth(digits, today) is None:
-        raise _InvalidError("the birth date (YYMMDD, day + 60 for samordningsnummer) is not a calendar date")
-    return digits
+    return century, short_date, sign, serial
+
+
+def _pnr_date(digits: str) -> bool:
+    """Whether the 12 canonical digits hold a calendar date (samordningsnummer: day + 60, §5.3)."""
+    day = digits[6:8]
+    if day > "60":
+        day = f"{int(day) - 60:02d}"
+    return _is_date(int(digits[0:4]), digits[4:6] + day)
+
+
+@lru_cache(maxsize=4)
+def _pnr_centuries(today: date) -> dict[str, str]:
+    """The century of a 10-digit personnummer by ``YY`` and its separator (``-``, ``+`` or none).
+
+    The most recent year ending in YY, 100 years earlier with "+" (Folkbokföringslagen §18;
+    stdnum se.personnummer). A table per ``today``: the arithmetic is the same for every
+    number of one export.
+    """
+    table = {}
+    for two_digits in range(100):
+        recent = _recent_year(two_digits, today)
+        for sign in ("", "-", "+"):
+            year = recent - (100 if sign == "+" else 0)
+            table[f"{two_digits:02d}{sign}"] = f"{year // 100:02d}"
+    return table
 
 
 def _snils(value: str, today: date) -> str:
@@ -324,6 +384,20 @@ def normalise(kind: str, value: str, *, today: date | None = None) -> str:
         today = date.today()
     try:
         return parse(value, today)
+    except _InvalidError as error:
+        raise InvalidInputError(f"{kind} is not valid: {error}") from None
+
+
+def normalise_many(kind: str, values: Iterable[str], *, today: date | None = None) -> list[str]:
+    """:func:`normalise` of each of ``values``, in order, for exports: the kind is looked up once.
+
+    Raises like :func:`normalise` for the first value that is not valid.
+    """
+    parse = _parser(kind)
+    if today is None:
+        today = date.today()
+    try:
+        return [parse(value, today) for value in values]
     except _InvalidError as error:
         raise InvalidInputError(f"{kind} is not valid: {error}") from None
 

@@ -11,7 +11,7 @@ the rows, so the cost grows with the number of distinct groups, not with the fil
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +88,14 @@ class GroupCounter:
     def add(self, key: tuple[Any, ...]) -> None:
         """Count one row whose generalised quasi-identifiers are ``key``."""
         self._counts[key] += 1
+
+    def add_many(self, keys: Iterable[tuple[Any, ...]]) -> None:
+        """Count one row for each key (a ``TypeError`` if a key holds a list or an object)."""
+        self._counts.update(keys)
+
+    def merge(self, other: GroupCounter) -> None:
+        """Add the rows ``other`` counted (another part of the same input)."""
+        self._counts.update(other._counts)
 
     def small_groups(self, k: int) -> frozenset[tuple[Any, ...]]:
         """The keys of every group with fewer than ``k`` rows (what ``suppress`` drops)."""

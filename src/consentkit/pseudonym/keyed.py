@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
+import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
@@ -33,7 +34,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from consentkit.errors import ConfigurationError, InvalidInputError
 from consentkit.keys import SecretKey
-from consentkit.pseudonym.identifiers import KINDS, normalise
+from consentkit.pseudonym.identifiers import KINDS, normalise_many
 
 __all__ = ["TEXT", "Pseudonymiser", "Tokeniser", "canonical_text"]
 
@@ -47,12 +48,16 @@ _TOKEN_KIND = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _TOKEN = re.compile(r"tok_([0-9a-f]{8})_([A-Z][A-Z0-9_]{0,63})\.([A-Za-z0-9_-]+)")
 _PSEUDONYM_KINDS = frozenset((*KINDS, TEXT))
 _MAC_BYTES = 20  # 160 bits: 32 base32 characters, far beyond any collision concern here
+_B32_CHARS = 32
 _KID_CHARS = 8
-# base64.b32encode is pure Python and costs more than the HMAC itself; a table of every
-# 10-bit group (two base32 letters, RFC 4648 §6 alphabet, lower case) halves the cost.
-_B32 = "abcdefghijklmnopqrstuvwxyz234567"
-_B32_PAIRS = tuple(first + second for first in _B32 for second in _B32)
-_B32_SHIFTS = tuple(range(_MAC_BYTES * 8 - 10, -1, -10))
+# RFC 2104: HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)) with a key of one SHA-256 block.
+_BLOCK = 64
+_IPAD = bytes.maketrans(bytes(range(256)), bytes(b ^ 0x36 for b in range(256)))
+_OPAD = bytes.maketrans(bytes(range(256)), bytes(b ^ 0x5C for b in range(256)))
+# RFC 4648 §6 alphabet, lower case, indexed by a 5-bit group held in one byte (see _base32).
+_B32_LETTERS = bytes.maketrans(bytes(range(32)), b"abcdefghijklmnopqrstuvwxyz234567")
+# (shift, width) of each halving step of _base32: 160 bits in a 256-bit lane, down to 5 in 8.
+_B32_STEPS = ((48, 80), (24, 40), (12, 20), (6, 10), (3, 5))
 _UNDECODABLE = "token does not decode with this installation's keys"
 
 
@@ -76,8 +81,74 @@ def _derive(root: SecretKey, info: bytes, length: int) -> bytes:
     return HKDF(SHA256(), length, salt=None, info=info).derive(root.material)
 
 
+class _Hmac:
+    """HMAC-SHA-256 under one key, byte for byte ``hmac.digest(key, message, "sha256")``.
+
+    The inner and outer hash states after the padded key block (RFC 2104 §2) are hashed
+    once and copied per message: ``hmac.digest`` hashes both key blocks again for every
+    message, which doubles its cost on messages as short as identifiers.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > _BLOCK:
+            key = hashlib.sha256(key).digest()
+        block = key.ljust(_BLOCK, b"\0")
+        self._inner = hashlib.sha256(block.translate(_IPAD))
+        self._outer = hashlib.sha256(block.translate(_OPAD))
+
+    def digests(self, messages: Iterable[bytes]) -> list[bytes]:
+        """The 32-byte MAC of each message, in order."""
+        inner_state, outer_state = self._inner.copy, self._outer.copy
+        macs: list[bytes] = []
+        append = macs.append
+        for message in messages:
+            inner = inner_state()
+            inner.update(message)
+            outer = outer_state()
+            outer.update(inner.digest())
+            append(outer.digest())
+        return macs
+
+
+@lru_cache(maxsize=4)
+def _lane_masks(lanes: int) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """The masks of :func:`_base32` for ``lanes`` 256-bit lanes: the first 160 bits of
+    each lane, then ``(shift, keep, move)`` for each halving step."""
+    steps = []
+    for shift, width in _B32_STEPS:
+        size = 2 * (shift + width) // 8  # bytes per sub-lane at this step: 32, 16, 8, 4, 2
+        low = ((1 << width) - 1).to_bytes(size, "big")
+        high = (((1 << width) - 1) << width).to_bytes(size, "big")
+        count = lanes * 32 // size
+        steps.append((shift, int.from_bytes(low * count, "big"), int.from_bytes(high * count, "big")))
+    first = ((1 << _MAC_BYTES * 8) - 1).to_bytes(_B32_CHARS, "big")
+    return int.from_bytes(first * lanes, "big"), tuple(steps)
+
+
+def _base32(digests: Sequence[bytes]) -> str:
+    """RFC 4648 base32 of the first 20 bytes of each 32-byte digest, lower case, concatenated.
+
+    Equal to ``"".join(base64.b32encode(d[:20]).decode().lower() for d in digests)`` (32
+    characters each), which is pure Python and costs more than the MAC itself. Here the
+    digests are the 256-bit lanes of one integer; after a shift leaves the 160 bits to
+    keep at the bottom of each lane, five halving steps move every 5-bit group into a
+    byte of its own (the upper half of each lane is shifted up into the free space, then
+    of each half, ...), and a byte translation spells the groups. That is some twenty
+    big-integer operations for a whole batch instead of sixteen table lookups per MAC.
+    """
+    first, steps = _lane_masks(len(digests))
+    x = (int.from_bytes(b"".join(digests), "big") >> (_B32_CHARS - _MAC_BYTES) * 8) & first
+    for shift, keep, move in steps:
+        x = (x & keep) | ((x & move) << shift)
+    return x.to_bytes(_B32_CHARS * len(digests), "big").translate(_B32_LETTERS).decode("ascii")
+
+
 def canonical_text(value: str) -> str:
     """Free text as pseudonymised: NFC, casefolded, runs of whitespace collapsed to one space."""
+    if value.isascii():  # ASCII is its own NFC, and casefolds as it lower-cases
+        return " ".join(value.lower().split())
     folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
     return " ".join(folded.split())
 
@@ -90,14 +161,14 @@ class Pseudonymiser:
     looking up records pseudonymised before a rotation.
     """
 
-    __slots__ = ("_derived", "_domain", "_keys")
+    __slots__ = ("_domain", "_keys", "_macs")
 
     def __init__(self, keys: Sequence[SecretKey], domain: str) -> None:
         info = _PSEUDONYM_INFO + _check_domain(domain)
         self._domain = domain
         self._keys = _check_keys(keys)
         # Derived once: HKDF per call would cost more than the HMAC itself.
-        self._derived = tuple((key.kid[:_KID_CHARS], _derive(key, info, 32)) for key in self._keys)
+        self._macs = tuple((key.kid[:_KID_CHARS], _Hmac(_derive(key, info, 32))) for key in self._keys)
 
     @property
     def domain(self) -> str:
@@ -119,33 +190,45 @@ class Pseudonymiser:
         :class:`~consentkit.errors.InvalidInputError` for an unknown kind or an invalid
         or empty value; the message never contains the value.
         """
-        kid8, key = self._derived[0]
-        return _format(kind, kid8, key, _message(kind, value, today))
+        return self.pseudonym_many(kind, (value,), today=today)[0]
+
+    def pseudonym_many(self, kind: str, values: Iterable[str], *, today: date | None = None) -> list[str]:
+        """The pseudonyms of ``values`` under the active key, in order: the same strings as
+        :meth:`pseudonym` gives one by one, in a fraction of the time for a batch. Raises
+        like :meth:`pseudonym` for the first value that is not valid (without saying which)."""
+        kid8, mac = self._macs[0]
+        return _format(kind, kid8, mac.digests(_messages(kind, values, today)))
 
     def pseudonyms(self, kind: str, value: str, *, today: date | None = None) -> tuple[str, ...]:
         """The pseudonym of ``value`` under every root key, active first."""
-        message = _message(kind, value, today)
-        return tuple(_format(kind, kid8, key, message) for kid8, key in self._derived)
+        messages = _messages(kind, (value,), today)
+        return tuple(_format(kind, kid8, mac.digests(messages))[0] for kid8, mac in self._macs)
 
 
-def _message(kind: str, value: str, today: date | None) -> bytes:
+def _messages(kind: str, values: Iterable[str], today: date | None) -> list[bytes]:
+    """The MAC input of each value of ``kind``: ``KIND:`` and the canonical form, UTF-8.
+
+    The kind is inside the MAC so equal digits of two kinds (an AMKA and an 11-digit
+    SNILS) never share a pseudonym.
+    """
     if kind == TEXT:
-        text = canonical_text(value)
-        if not text:
+        texts = [canonical_text(value) for value in values]
+        if not all(texts):
             raise InvalidInputError("TEXT value is empty after whitespace is removed")
     elif kind in _PSEUDONYM_KINDS:
-        text = normalise(kind, value, today=today)
+        texts = normalise_many(kind, values, today=today)
     else:
         # The unknown kind is not echoed: swapped arguments would put the value in the message.
         raise InvalidInputError("unknown pseudonym kind; expected one of: " + ", ".join((*KINDS, TEXT)))
-    # The kind is inside the MAC so equal digits of two kinds (an AMKA and an 11-digit
-    # SNILS) never share a pseudonym.
-    return f"{kind}:{text}".encode()
+    head = f"{kind}:"
+    return [(head + text).encode() for text in texts]
 
 
-def _format(kind: str, kid8: str, key: bytes, message: bytes) -> str:
-    mac = int.from_bytes(hmac.digest(key, message, "sha256")[:_MAC_BYTES], "big")
-    return f"{kind}_{kid8}_{''.join([_B32_PAIRS[(mac >> shift) & 1023] for shift in _B32_SHIFTS])}"
+def _format(kind: str, kid8: str, digests: Sequence[bytes]) -> list[str]:
+    """``KIND_kid8_`` and the base32 of each MAC's first 160 bits."""
+    head = f"{kind}_{kid8}_"
+    text = _base32(digests)
+    return [head + text[start:start + _B32_CHARS] for start in range(0, len(text), _B32_CHARS)]
 
 
 class Tokeniser:

@@ -11,11 +11,15 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from consentkit.errors import InvalidInputError, ValidationError
 
-__all__ = ["FORMATS", "Record", "first_undecodable_line", "format_of", "read_csv", "read_jsonl", "read_mappings"]
+__all__ = [
+    "FORMATS", "CsvLayout", "Record", "first_undecodable_line", "format_of", "read_csv", "read_csv_header",
+    "read_csv_rows", "read_jsonl", "read_mappings",
+]
 
 FORMATS = ("csv", "jsonl")
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -52,13 +56,31 @@ def first_undecodable_line(lines: Iterable[bytes]) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class CsvLayout:
+    """What a CSV header says: the number of fields a row has, and where each schema
+    column is among them (``None``: in schema order already)."""
+
+    width: int
+    order: tuple[int, ...] | None
+    #: Lines the header took (more than one if a quoted column name spans lines).
+    lines: int
+
+
 def read_csv(handle: Iterable[str], name: str, columns: Sequence[str]) -> Iterator[Record]:
     """Rows of a CSV file with a header line, in ``columns`` order.
 
     The header must name exactly the schema's columns (any order): an unknown column is
     refused rather than passed through, and a missing one is refused as a schema mismatch.
     """
-    reader = csv.reader(handle, strict=True)
+    lines = iter(handle)
+    layout = read_csv_header(lines, name, columns)
+    return read_csv_rows(lines, name, layout, layout.lines)
+
+
+def read_csv_header(lines: Iterator[str], name: str, columns: Sequence[str]) -> CsvLayout:
+    """Read the header record from ``lines`` (and nothing after it) and check it against ``columns``."""
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader, None)
     except csv.Error as error:
@@ -66,21 +88,25 @@ def read_csv(handle: Iterable[str], name: str, columns: Sequence[str]) -> Iterat
     if header is None:
         raise InvalidInputError(f"{name}: the file is empty; expected a header line naming the columns")
     order = _column_order(name, header, columns)
-    width = len(header)
     identity = order == list(range(len(columns)))
-    rows = iter(reader)
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except csv.Error as error:  # the reader has counted the offending line
-            raise InvalidInputError(f"{name} line {reader.line_num}: {_csv_problem(error)}") from None
-        if len(row) != width:
-            if not row:
-                continue  # a blank line carries no record
-            raise InvalidInputError(f"{name} line {reader.line_num}: expected {width} fields, got {len(row)}")
-        yield reader.line_num, (row if identity else [row[i] for i in order])
+    return CsvLayout(len(header), None if identity else tuple(order), reader.line_num)
+
+
+def read_csv_rows(lines: Iterable[str], name: str, layout: CsvLayout, before: int) -> Iterator[Record]:
+    """The records of CSV ``lines`` that follow a header (or an earlier part of the file):
+    ``before`` lines precede them, so line numbers are those of the whole file."""
+    reader = csv.reader(lines, strict=True)
+    width, order = layout.width, layout.order
+    try:
+        for row in reader:
+            if len(row) != width:
+                if not row:
+                    continue  # a blank line carries no record
+                raise InvalidInputError(f"{name} line {before + reader.line_num}: expected {width} fields, "
+                                        f"got {len(row)}")
+            yield before + reader.line_num, (row if order is None else [row[i] for i in order])
+    except csv.Error as error:  # the reader has counted the offending line
+        raise InvalidInputError(f"{name} line {before + reader.line_num}: {_csv_problem(error)}") from None
 
 
 def read_mappings(rows: Iterable[Mapping[str, Any]], name: str, fields: Sequence[str],
@@ -117,14 +143,14 @@ def _column_order(name: str, header: Sequence[str], columns: Sequence[str]) -> l
     return [seen[c] for c in columns]
 
 
-def read_jsonl(handle: Iterable[str], name: str, columns: Sequence[str]) -> Iterator[Record]:
+def read_jsonl(handle: Iterable[str], name: str, columns: Sequence[str], *, before: int = 0) -> Iterator[Record]:
     """Rows of a JSON Lines file (one object a line), in ``columns`` order.
 
     A key the schema does not list is refused with its line number; a missing key is an
-    empty value. Blank lines are skipped.
+    empty value. Blank lines are skipped. ``before`` lines of the file precede ``handle``'s.
     """
     known = frozenset(columns)
-    number = 0
+    number = before
     for line in handle:
         number += 1
         if not line.strip():
