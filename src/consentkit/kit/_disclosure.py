@@ -249,10 +249,9 @@ class _Instants:
 def _new_ids(count: int) -> Iterator[str]:
     """``count`` time-ordered UUIDs (version 7, RFC 9562 §5.7) from one read of the OS random source.
 
-    A disclosure id is the primary key of ``ck_disclosures`` and leads the key of its consent
-    links: ids that grow with time land on the right-most B-tree page, where random (version 4)
-    ids would dirty one random leaf page per index and insert, and every page dirtied is
-    written again at commit. The 48-bit millisecond time says no more than ``decided_at``
+    A disclosure id is the primary key of ``ck_disclosures`` (and of ``ck_override_uses``):
+    ids that grow with time land on the right-most B-tree page, which stays in the cache,
+    where random (version 4) ids would each land on a random leaf page of a large table. The 48-bit millisecond time says no more than ``decided_at``
     beside it; a batch counter in ``rand_a`` keeps the ids of one batch in order, and the 62
     bits of ``rand_b`` are random.
     """
