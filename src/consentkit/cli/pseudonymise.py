@@ -71,7 +71,8 @@ def pseudonymise(app: App, source: str | None, schema_path: str, out: str, fmt: 
     Quasi-identifiers declared in the schema are checked for k-anonymity before anything
     is written: groups under k refuse the export (exit 1) unless --suppress drops them.
     Every export is audited (domains, schema hash, rows, k reached); nothing is written
-    when a row is malformed.
+    when a row is malformed. A file of 8 MiB or more is exported by two worker processes
+    when the machine has more than one core.
     """
     from consentkit.kit._pseudonym import SubjectsQuery
 
