@@ -251,9 +251,10 @@ def _new_ids(count: int) -> Iterator[str]:
 
     A disclosure id is the primary key of ``ck_disclosures`` (and of ``ck_override_uses``):
     ids that grow with time land on the right-most B-tree page, which stays in the cache,
-    where random (version 4) ids would each land on a random leaf page of a large table. The 48-bit millisecond time says no more than ``decided_at``
-    beside it; a batch counter in ``rand_a`` keeps the ids of one batch in order, and the 62
-    bits of ``rand_b`` are random.
+    where random (version 4) ids would each land on a random leaf page of a large table.
+    The 48-bit millisecond time says no more than ``decided_at`` beside it; a batch counter
+    in ``rand_a`` keeps the ids of one batch in order, and the 62 bits of ``rand_b`` are
+    random.
     """
     pool = os.urandom(8 * count)
     millis = time.time_ns() // 1_000_000
