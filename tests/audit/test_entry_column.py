@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from consentkit.audit.envelope import ENTRY_FORMAT, canonical_json, encode_entry
 from consentkit.audit.events import AuditEvent
 from consentkit.kit import ConsentKit
+from tests.migrations import alembic
 
 COLUMNS = "seq, ts, actor, action, subject_id, object_ref, outcome, details, sealed, prev_hash, entry_hash"
 
@@ -104,21 +105,6 @@ def test_an_intact_log_verifies_the_same_both_ways(kit: ConsentKit) -> None:
     assert (fast.size, fast.root) == (deep.size, deep.root)
 
 
-def _alembic(engine: Engine, action: str, revision: str) -> None:
-    from pathlib import Path
-
-    from alembic import command
-    from alembic.config import Config
-
-    import consentkit.storage.engine as storage_engine
-
-    config = Config()
-    config.set_main_option("script_location", str(Path(storage_engine.__file__).with_name("migrations")))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, action)(config, revision)
-
-
 def test_a_log_written_before_the_column_existed_is_upgraded_and_verifies(
         kit: ConsentKit, engine: Engine, db_url: str) -> None:
     subject_id = kit.add_subject(jurisdiction="se", name="Klient", birth_date=date(1990, 1, 1)).subject_id
@@ -126,9 +112,9 @@ def test_a_log_written_before_the_column_existed_is_upgraded_and_verifies(
     kit.checkpoint()
     before = kit.verify_audit()
     kit.close()
-    _alembic(engine, "downgrade", "0003")
+    alembic(engine, "downgrade", "0003")
     assert "entry" not in {column["name"] for column in inspect(engine).get_columns("ck_audit_events")}
-    _alembic(engine, "upgrade", "head")
+    alembic(engine, "upgrade", "head")
     reopened = ConsentKit.open(db_url, kit.keys_dir, actor="ada")
     try:
         after = reopened.verify_audit()

@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, inspect, text
 
-import consentkit.storage.engine as storage_engine
 from consentkit.kit import ConsentKit
+from tests.migrations import alembic
 
 
 @pytest.fixture
@@ -21,14 +18,6 @@ def engine(db_url: str, kit: ConsentKit) -> Iterator[Engine]:
     engine = create_engine(db_url)
     yield engine
     engine.dispose()
-
-
-def _alembic(engine: Engine, action: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(Path(storage_engine.__file__).with_name("migrations")))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, action)(config, revision)
 
 
 def test_links_written_before_0005_survive_the_upgrade(kit: ConsentKit, engine: Engine, db_url: str) -> None:
@@ -42,7 +31,7 @@ def test_links_written_before_0005_survive_the_upgrade(kit: ConsentKit, engine: 
     kit.check(subject, recipient="police", purpose="law-enforcement", categories=["identity"])  # denied: no row
     kit.close()
 
-    _alembic(engine, "downgrade", "0004")
+    alembic(engine, "downgrade", "0004")
     assert "consent_ids" not in {c["name"] for c in inspect(engine).get_columns("ck_disclosures")}
     with engine.connect() as conn:
         links = conn.execute(text("SELECT disclosure_id, consent_id FROM ck_disclosure_consents "
@@ -53,7 +42,7 @@ def test_links_written_before_0005_survive_the_upgrade(kit: ConsentKit, engine: 
                           "recipient_type, recipient_id, purpose, categories, decision, 'override', 'x', pack_ref, "
                           "audit_seq FROM ck_disclosures"))
 
-    _alembic(engine, "upgrade", "head")
+    alembic(engine, "upgrade", "head")
     assert not inspect(engine).has_table("ck_disclosure_consents")
     with engine.connect() as conn:
         stored = dict(conn.execute(text("SELECT disclosure_id, consent_ids FROM ck_disclosures")).all())

@@ -159,15 +159,7 @@ def test_read_only_sqlite_database(tmp_path: Path) -> None:
     path = tmp_path / "ck.db"
     db_url, keys_dir = f"sqlite:///{path}", tmp_path / "keys"
     subject = prepare(db_url, keys_dir, subjects=1)[0]
-    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
-    state = DatabaseState(db_url)
-    try:
-        before = state.snapshot()
-        for _, command in WRITES:
-            _assert_one_line_error(_cli(read_only, keys_dir, *command(subject)), "read-only")
-        state.assert_unchanged(before)
-    finally:
-        state.close()
+    _assert_writes_refused_as_read_only(db_url, f"sqlite:///file:{path}?mode=ro&uri=true", keys_dir, subject)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file permissions")
@@ -193,7 +185,11 @@ def test_read_only_postgres_database(db_url: str, keys_dir: Path) -> None:
         pytest.skip("PostgreSQL only (SQLite has its own tests above)")
     subject = prepare(db_url, keys_dir, subjects=1)[0]
     # What a hot standby (a read replica) or a read-only role looks like to a writer.
-    read_only = db_url + "%20-cdefault_transaction_read_only%3Don"
+    _assert_writes_refused_as_read_only(db_url, db_url + "%20-cdefault_transaction_read_only%3Don", keys_dir, subject)
+
+
+def _assert_writes_refused_as_read_only(db_url: str, read_only: str, keys_dir: Path, subject: str) -> None:
+    """Every write through ``read_only`` fails with a one-line error; the database is unchanged."""
     state = DatabaseState(db_url)
     try:
         before = state.snapshot()

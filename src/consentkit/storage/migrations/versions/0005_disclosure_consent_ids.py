@@ -35,7 +35,6 @@ def upgrade() -> None:
     op.execute(f"UPDATE ck_disclosures SET consent_ids = ({gathered}) "  # noqa: S608 (constant names)
                "WHERE EXISTS (SELECT 1 FROM ck_disclosure_consents l "
                "WHERE l.disclosure_id = ck_disclosures.disclosure_id)")
-    op.drop_index("ix_ck_disclosure_consents_consent_id", table_name="ck_disclosure_consents")
     op.drop_table("ck_disclosure_consents")
 
 
