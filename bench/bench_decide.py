@@ -38,6 +38,7 @@ from consentkit.keys import KeyRing, seal
 from consentkit.kit import ConsentKit
 from consentkit.kit._disclosure import CheckRequest, _new_ids
 from consentkit.policy import Pack, PackLibrary
+from consentkit.storage._raw import IN_CHUNK
 from consentkit.storage.tables import ConsentEventRow, ConsentPurposeRow, ConsentRow, SubjectKeyRow, SubjectRow
 from consentkit.subjects import PersonalData, personal_aad
 from consentkit.types import Role
@@ -407,21 +408,71 @@ def _raw_floor(conn: Any, postgres: bool, ids: list[str], n: int, rng: random.Ra
     return n / (time.perf_counter() - start)
 
 
-def _raw_floor_sqlite(path: Path, ids: list[str], n: int, rng: random.Random) -> float:
+def _raw_many_floor(conn: Any, postgres: bool, ids: list[str], batches: int, rng: random.Random) -> float:
+    """``check_many``'s statements per batch of ``BATCH`` through the bare driver: decisions/s.
+
+    Per batch: the subjects and the consent histories read ``IN_CHUNK`` ids per SELECT (as
+    storage reads them), the head read and updated once, the audit and disclosure rows
+    inserted with one executemany each, one COMMIT. Same placeholder hashes as ``_raw_floor``.
+    """
+    p = "%s" if postgres else "?"
+    sql = [q.format(p=p, lock=" FOR UPDATE" if postgres else "") for q in _RAW_SQL]
+    details = json.dumps({"basis": "consent", "permitted": list(EXPECTED_PERMITTED), "purpose": PURPOSE,
+                          "recipient": RECIPIENT, "requested": list(CATEGORIES), "pack_hash": "0" * 64},
+                         sort_keys=True, separators=(",", ":"))
+    work = [[rng.choice(ids) for _ in range(BATCH)] for _ in range(batches)]
+    cursor = conn.cursor()
+    start = time.perf_counter()
+    for sids in work:
+        if not postgres:
+            cursor.execute("BEGIN IMMEDIATE")
+        for first in range(0, BATCH, IN_CHUNK):
+            chunk = sids[first:first + IN_CHUNK]
+            marks = ", ".join([p] * len(chunk))
+            cursor.execute(_RAW_SQL[0].format(p=marks), chunk)
+            cursor.fetchall()
+            cursor.execute(_RAW_SQL[1].format(p=marks), chunk)
+            cursor.fetchall()
+        cursor.execute(sql[2])
+        size, last_hash, compact, tag = cursor.fetchone()
+        digest = hashlib.sha256(bytes(last_hash)).digest()
+        now = format_instant(datetime.now(UTC))
+        cursor.executemany(sql[3], [(size + i, now, "bench", "disclosure.checked", sid, None, "partial", details, None,
+                                     digest, digest) for i, sid in enumerate(sids)])
+        cursor.execute(sql[4], (size + BATCH, digest, bytes(compact), tag))
+        cursor.executemany(sql[5], [(disclosure_id, sid, now, "bench", RECIPIENT, None, PURPOSE,
+                                     json.dumps(list(EXPECTED_PERMITTED)), "partial", "consent", None,
+                                     "eu-gdpr@2026.11", size + i, "[]")
+                                    for i, (sid, disclosure_id) in enumerate(zip(sids, _new_ids(BATCH), strict=True))])
+        if postgres:
+            conn.commit()
+        else:
+            cursor.execute("COMMIT")
+    return batches * BATCH / (time.perf_counter() - start)
+
+
+def _raw_many_row(label: str, batches: int, rate: float, library: Row) -> Row:
+    """The batched floor beside the library's ``check_many`` row of the same run."""
+    return Row(f"{label}, `check_many`'s statements, batches of {BATCH:,} ({batches * BATCH:,} decisions)", rate,
+               "decisions/s", "`kit.check_many`", library.value)
+
+
+def _raw_floor_sqlite(path: Path, ids: list[str], n: int, batches: int, rng: random.Random) -> tuple[float, float]:
+    """(transactions/s one check each, decisions/s in batches), on the store's own file."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=FULL"):
         conn.execute(f"PRAGMA {pragma}")
     try:
-        return _raw_floor(conn, False, ids, n, rng)
+        return _raw_floor(conn, False, ids, n, rng), _raw_many_floor(conn, False, ids, batches, rng)
     finally:
         conn.close()
 
 
-def _raw_floor_pg(url: str, ids: list[str], n: int, rng: random.Random) -> float:
+def _raw_floor_pg(url: str, ids: list[str], n: int, batches: int, rng: random.Random) -> tuple[float, float]:
     import psycopg
 
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        return _raw_floor(conn, True, ids, n, rng)
+        return _raw_floor(conn, True, ids, n, rng), _raw_many_floor(conn, True, ids, batches, rng)
 
 
 # -- 3. the profile -----------------------------------------------------------------------
@@ -572,6 +623,7 @@ def _end_to_end(quick: bool, decide_rate: float) -> tuple[list[Row], list[str], 
     n_subjects = 2_000 if quick else 100_000
     n_bare = 300 if quick else 2_000
     n_raw = 300 if quick else 4_000
+    n_batches = 3 if quick else 20
     rng = random.Random(11)
     rows: list[Row] = []
     notes: list[str] = []
@@ -592,21 +644,23 @@ def _end_to_end(quick: bool, decide_rate: float) -> tuple[list[Row], list[str], 
                 bare_pg = _bare_pg(n_bare)
                 pg_rows = _store_rows("PostgreSQL", kits["PostgreSQL"], ids, quick, bare_pg,
                                       "bare psycopg insert+commit", decide_rate, rng)[0]
-                with _step(f"PostgreSQL: raw DB-API floor ({n_raw:,})"):
-                    raw_pg = _raw_floor_pg(pg_url, ids, n_raw, rng)
+                with _step(f"PostgreSQL: raw DB-API floors ({n_raw:,}; {n_batches} x {BATCH:,})"):
+                    raw_pg, raw_many_pg = _raw_floor_pg(pg_url, ids, n_raw, n_batches, rng)
                 pg_rows.insert(1, Row(f"PostgreSQL: raw psycopg, `kit.check`'s statements, one commit each "
                                       f"({n_raw:,})", raw_pg, "transactions/s", "bare psycopg insert+commit",
                                       bare_pg))
+                pg_rows.append(_raw_many_row("PostgreSQL: raw psycopg", n_batches, raw_many_pg, pg_rows[-1]))
             else:
                 pg_rows = []
                 notes.append("PostgreSQL was not reachable in this run: no PostgreSQL figures.")
             with _step("profiles"):
                 profile_rows, profile_notes = _profiles(kits["SQLite"], ids, quick, check_us, many_rate, rng)
-            with _step(f"SQLite: raw DB-API floor ({n_raw:,})"):
-                raw_sqlite = _raw_floor_sqlite(directory / "decide.db", ids, n_raw, rng)
+            with _step(f"SQLite: raw DB-API floors ({n_raw:,}; {n_batches} x {BATCH:,})"):
+                raw_sqlite, raw_many = _raw_floor_sqlite(directory / "decide.db", ids, n_raw, n_batches, rng)
             sqlite_rows.insert(1, Row(f"SQLite: raw sqlite3, `kit.check`'s statements, one commit each ({n_raw:,})",
                                       raw_sqlite, "transactions/s", "bare SQLite insert+commit (WAL, FULL)",
                                       bare_sqlite))
+            sqlite_rows.append(_raw_many_row("SQLite: raw sqlite3", n_batches, raw_many, sqlite_rows[-1]))
             rows = sqlite_rows + pg_rows
         finally:
             for each in kits.values():
@@ -626,6 +680,10 @@ def _end_to_end(quick: bool, decide_rate: float) -> tuple[list[Row], list[str], 
         "and COMMIT through the bare driver, with no decision, crypto or hashing: the ceiling for this write set "
         "with one durable commit per check. They run last, on the throw-away store (their audit rows carry "
         "placeholder hashes).",
+        f"The batched raw rows send `check_many`'s statements for {BATCH:,} random subjects per transaction "
+        f"(subjects and consent histories {IN_CHUNK} ids per SELECT, one executemany each for the audit and "
+        "disclosure rows, the head read and updated once, one COMMIT): the ceiling for `check_many`'s reads and "
+        "write set, with no decision, crypto or hashing.",
         "`kit.check` sends those statements straight to the DB-API cursor of its SQLAlchemy connection "
         "(`storage._raw`), and on SQLite each thread keeps its writer connection between transactions.",
     ]
