@@ -59,7 +59,7 @@ def test_consent_refused_lists_what_is_missing(run: Run) -> None:
     result = run("consent", "grant", "--subject", subject, "--recipient", "healthcare", "--purpose", "treatment",
                  "--category", "identity", "--form", "verbal")
     assert result.exit_code == 1
-    assert "witness" in result.stderr and "missing element notice" in result.stderr
+    assert "witness: a verbal consent needs a witness (--witness NAME)" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from consentkit.consent.fhir import from_fhir_r5, parse_fhir_json, schema
+from consentkit.consent.fhir import EXT_IRREVOCABLE, from_fhir_r5, parse_fhir_json, schema
 from consentkit.consent.model import CaptureContext
 from consentkit.errors import InvalidInputError, NotFoundError, ValidationError
 from consentkit.kit import ConsentKit
@@ -128,8 +128,8 @@ def test_subject_from_the_argument_when_the_document_has_none(kit: ConsentKit) -
 
 def test_import_goes_through_the_pack_rules(kit: ConsentKit) -> None:
     doc = kit.export_consent_fhir(_grant(kit, _subject(kit)))
-    doc["extension"] = [e for e in doc["extension"] if not e["url"].endswith("notice-version")]
-    with pytest.raises(ValidationError, match="notice"):
+    doc["extension"].append({"url": EXT_IRREVOCABLE, "valueDateTime": "2026-12-31T00:00:00Z"})
+    with pytest.raises(ValidationError, match="irrevocable-until: this jurisdiction does not allow"):
         kit.import_consent_fhir(doc)
 
 

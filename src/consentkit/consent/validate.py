@@ -76,15 +76,16 @@ def grantor_problem(pack: Pack, grant: ConsentGrant, birth_date: date | None) ->
                 f"{' or '.join(sorted(required[0]))} ({required[2]}){_cite(required[1])}")
     if policy.self_consent_age is not None and age is not None and age < policy.self_consent_age:
         if grant.grantor is Grantor.SELF:
-            return (f"guardian-required: the client is {age}, below the self-consent age "
+            # The age itself stays out of the message: it is the birth date, coarsened.
+            return (f"guardian-required: the client is below the self-consent age "
                     f"{policy.self_consent_age}; record the consent of a "
                     f"{' or '.join(sorted(policy.guardian_grantors)) or 'guardian'}{_cite(policy.self_consent_cited)}")
         if grant.grantor.value not in policy.guardian_grantors:
             return f"grantor: {grant.grantor.value} cannot consent for a minor here{_cite(policy.guardian_cited)}"
     elif grant.grantor is Grantor.GUARDIAN and required is None and age is not None \
             and policy.self_consent_age is not None:
-        return (f"grantor: the client is {age} and consents for themselves from "
-                f"{policy.self_consent_age}; a guardian cannot consent for them "
+        return (f"grantor: the client has reached the self-consent age {policy.self_consent_age} and "
+                f"consents for themselves; a guardian cannot consent for them "
                 f"(use representative for a court-appointed one){_cite(policy.self_consent_cited)}")
     return None
 
