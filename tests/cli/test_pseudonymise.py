@@ -117,7 +117,9 @@ def test_reidentify_round_trip_and_refusals(run: Run, paths: dict[str, str]) -> 
     with Path(paths["out"]).open(encoding="utf-8", newline="") as handle:
         token = next(csv.DictReader(handle))["phone"]
     no_reason = run("reidentify", token)
-    assert no_reason.exit_code == 1 and "--reason: say why" in no_reason.stderr
+    assert no_reason.exit_code == 2 and "--reason" in no_reason.stderr
+    blank = run("reidentify", token, "--reason", "  ")
+    assert blank.exit_code == 2 and "say why the value must be re-identified" in blank.stderr
     refused = run("reidentify", token, "--reason", "safeguarding", actor="cas")
     assert refused.exit_code == 1 and "may not pseudonym.reidentify" in refused.stderr
     data = run.json("reidentify", token, "--reason", "safeguarding")
@@ -127,6 +129,18 @@ def test_reidentify_round_trip_and_refusals(run: Run, paths: dict[str, str]) -> 
     log = json.dumps(run.json("audit", "log", "--action", "pseudonym.reidentified"))
     assert log.count('"outcome": "ok"') == 2 and log.count('"outcome": "refused"') == 1
     assert "safeguarding" not in log and "123 45 67" not in log
+
+
+def test_reidentify_as_design_spells_it(run: Run, paths: dict[str, str]) -> None:
+    """DESIGN.md: ``consentkit pseudonymise IN --schema FILE --out OUT | reidentify TOKEN --reason R``."""
+    export(run, paths, "--k", "1")
+    with Path(paths["out"]).open(encoding="utf-8", newline="") as handle:
+        token = next(csv.DictReader(handle))["phone"]
+    data = run.json("pseudonymise", "reidentify", token, "--reason", "safeguarding")
+    assert data["kind"] == "PHONE" and data["value"] == "+46 70 123 45 67"
+    assert run("pseudonymise", "reidentify", token).exit_code == 2  # --reason is still required
+    log = run.json("audit", "log", "--action", "pseudonym.reidentified")
+    assert len(log) == 1 and "safeguarding" not in json.dumps(log)
 
 
 def test_help_lists_both_commands(run: Run) -> None:

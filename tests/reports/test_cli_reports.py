@@ -61,3 +61,18 @@ def test_report_dpo_and_ropa(world: World, db_url: str, keys_dir: Path, tmp_path
     ropa = run("report", "ropa", "--format", "md", "--lang", "sv", "--org", str(org_file), actor="dora")
     assert ropa.exit_code == 0 and "# Register över behandlingar" in ropa.stdout
     assert "Addiction care case files" in ropa.stdout
+
+
+def test_global_json_prints_the_report_itself(world: World, db_url: str, keys_dir: Path, org_file: Path) -> None:
+    """Without -o, ``--json`` still gives the report: a json report as it is, another format as
+    ``content`` inside the summary. Nothing is built and then thrown away."""
+    run = Run(db_url, keys_dir)
+    document = run.json("report", "subject", world.olga, "--format", "json", actor="sam")
+    assert document["report"] == "subject-access" and document["subject"]["subject_id"] == world.olga
+    html = run.json("report", "subject", world.olga, "--lang", "en", actor="sam")
+    assert html["path"] is None and html["format"] == "html" and "Your personal data" in html["content"]
+    ropa = run.json("report", "ropa", "--format", "md", "--org", str(org_file), actor="dora")
+    assert ropa["report"] == "ropa" and "Addiction care case files" in ropa["content"]
+    dpo = run.json("report", "dpo", "--from", "2026-03-01", "--to", "2026-03-06", "--format", "json",
+                   "--org", str(org_file), actor="dora")
+    assert dpo["report"] == "dpo" and dpo["period"]["from"] == "2026-03-01"

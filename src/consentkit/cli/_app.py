@@ -100,6 +100,14 @@ def common_options(command: F) -> F:
 class RootGroup(click.Group):
     """Maps library errors to one-line messages and exit codes; never shows a traceback."""
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                             list[str]]:
+        """``pseudonymise reidentify TOKEN --reason R`` (DESIGN.md's spelling) is ``reidentify TOKEN
+        --reason R``; an input file that is really named ``reidentify`` is given as ``./reidentify``."""
+        if len(args) > 1 and args[0] == "pseudonymise" and args[1] == "reidentify":
+            args = args[1:]
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, translating errors."""
         try:

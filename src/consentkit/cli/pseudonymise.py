@@ -70,6 +70,9 @@ def pseudonymise(app: App, source: str | None, schema_path: str, out: str, fmt: 
 
     Quasi-identifiers declared in the schema are checked for k-anonymity before anything
     is written: groups under k refuse the export (exit 1) unless --suppress drops them.
+    `consentkit pseudonymise reidentify TOKEN --reason R` reveals a token's value
+    (the same as `consentkit reidentify`).
+
     Every export is audited (domains, schema hash, rows, k reached); nothing is written
     when a row is malformed. A file of 8 MiB or more is exported by two worker processes
     when the machine has more than one core.
@@ -121,16 +124,17 @@ def _refusal(data: dict[str, Any]) -> str:
 
 @click.command()
 @click.argument("token")
-@click.option("--reason", help="Why the value must be re-identified (required; audited as a keyed hash).")
+@click.option("--reason", required=True, help="Why the value must be re-identified (audited as a keyed hash).")
 @click.option("--domain", help="Pseudonymisation domain of the token [default: try the domains of past exports].")
 @common_options
 @pass_app
-def reidentify(app: App, token: str, reason: str | None, domain: str | None) -> None:
-    """Reveal the value behind a token (supervisor, DPO, admin); every attempt is audited."""
-    from consentkit.errors import InvalidInputError
+def reidentify(app: App, token: str, reason: str, domain: str | None) -> None:
+    """Reveal the value behind a token (supervisor, DPO, admin); every attempt is audited.
 
-    if not reason or not reason.strip():
-        raise InvalidInputError("--reason: say why the value must be re-identified (required; it is audited)")
+    Also spelled ``consentkit pseudonymise reidentify TOKEN --reason R``.
+    """
+    if not reason.strip():
+        raise click.BadParameter("say why the value must be re-identified (it is audited)", param_hint="--reason")
     revealed = app.kit().reidentify(token, reason=reason, domain=domain)
     app.emit({"kind": revealed.kind, "value": revealed.value, "domain": revealed.domain,
               "audit_id": revealed.audit_id}, human=revealed.value)

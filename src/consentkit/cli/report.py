@@ -37,16 +37,23 @@ def _output_options(command: F) -> F:
 
 
 def _deliver(app: App, report: Report) -> None:
-    """Print the report (text formats without -o) or a one-line summary of what was written."""
-    if report.path is None and not app.as_json:
-        if isinstance(report.content, bytes):
-            from consentkit.errors import InvalidInputError
+    """Print the report, or with -o a one-line summary of what was written.
 
-            raise InvalidInputError("--format pdf: give -o FILE (a PDF is not printed to the terminal)")
-        click.echo(report.content, nl=False)
+    Without -o under the global --json: a json report is printed as it is (it is the JSON
+    document asked for); any other text format comes inside the summary, as ``content``.
+    """
+    if report.path is not None:
+        app.emit(report.to_json(), human=f"{report.kind} report ({report.format}, {report.lang}) written to "
+                                         f"{report.path} (audit entry {report.audit_id})")
         return
-    app.emit(report.to_json(), human=f"{report.kind} report ({report.format}, {report.lang}) written to "
-                                     f"{report.path} (audit entry {report.audit_id})")
+    if isinstance(report.content, bytes):
+        from consentkit.errors import InvalidInputError
+
+        raise InvalidInputError("--format pdf: give -o FILE (a PDF is not printed to the terminal)")
+    if app.as_json and report.format != "json":
+        app.emit({**report.to_json(), "content": report.content}, human="")
+        return
+    click.echo(report.content, nl=False)
 
 
 @click.group()
@@ -67,10 +74,6 @@ def report_subject(app: App, subject_id: str, lang: str | None, request_id: str 
     """The subject access report (GDPR Art. 15; 152-FZ art. 14(7)) for one client."""
     from consentkit.clock import parse_date
 
-    if app.as_json and out is None and fmt != "json":
-        from consentkit.errors import InvalidInputError
-
-        raise InvalidInputError("--json prints a summary: give -o FILE for the report itself")
     report_ = app.kit().report_subject(
         subject_id, lang=lang, fmt=fmt, out=out, request_id=request_id,
         received=parse_date(received, field_name="--received") if received else None,
