@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from consentkit.cli._app import App, common_options, pass_app
-from consentkit.cli._options import split_values
+from consentkit.cli._app import App, _report, common_options, pass_app
+from consentkit.cli._options import category_option, split_values
 
 DENY_EXIT = 3
 
@@ -25,7 +25,7 @@ def _locale_language() -> str:
 @click.option("--subject", "subject_id", required=True, help="The client's subject id.")
 @click.option("--recipient", required=True, help="Recipient TYPE or TYPE:ID.")
 @click.option("--purpose", required=True, help="Purpose of the disclosure.")
-@click.option("--category", "categories", multiple=True, required=True, help="Data category (repeatable or a,b).")
+@category_option
 @click.option("--override", help="Statutory override id (see `consentkit policy show J`).")
 @click.option("--justification", help="Why the override applies (required with --override; stored encrypted).")
 @click.option("--reference", help="Report, case or order number (where the override requires it).")
@@ -43,6 +43,14 @@ def check(app: App, subject_id: str, recipient: str, purpose: str, categories: t
     from consentkit.clock import parse_instant
     from consentkit.disclosure.texts import localise
 
+    if override is None:
+        # These only describe an override; without one they would be silently dropped.
+        for flag, given in (("--justification", justification), ("--reference", reference),
+                            ("--approver", approver)):
+            if given is not None:
+                # A usage error (exit 2), reported on one line like every other consentkit error.
+                _report(click.get_current_context(), 2,
+                        f"{flag} goes with --override O: name the override, or leave it out", "UsageError")
     decision = app.kit().check(
         subject_id, recipient=recipient, purpose=purpose, categories=split_values(categories),
         at=parse_instant(at, field_name="--at") if at else None, override=override,

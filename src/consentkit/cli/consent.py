@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from consentkit.cli._app import App, common_options, pass_app
-from consentkit.cli._options import split_values
+from consentkit.cli._options import category_option, split_values
 
 if TYPE_CHECKING:
     from consentkit.kit._consents import ConsentView
@@ -25,7 +25,7 @@ def consent() -> None:
 @click.option("--recipient", "recipients", multiple=True, required=True,
               help="Recipient TYPE or TYPE:ID (repeatable), e.g. treatment-provider:okana-athens.")
 @click.option("--purpose", "purposes", multiple=True, required=True, help="Purpose (repeatable or a,b).")
-@click.option("--category", "categories", multiple=True, required=True, help="Data category (repeatable or a,b).")
+@category_option
 @click.option("--valid-from", help="Start (ISO 8601) [default: now].")
 @click.option("--valid-until", help="End (ISO 8601 date or date-time).")
 @click.option("--grantor", type=click.Choice(("self", "guardian", "representative")), default="self",
