@@ -32,6 +32,8 @@ def test_grant_check_withdraw_check(run: Run) -> None:
                       "--purpose", "treatment", "--category", "identity", "--category", "substance-use")
     assert permit["decision"] == "permit" and permit["basis"]["consent_ids"] == [granted["consent_id"]]
     assert set(permit) >= {"decision", "permitted_categories", "denied", "basis", "obligations", "pack", "audit_id"}
+    assert permit["pack"] == "eu-gdpr" and permit["pack_ref"] == f"eu-gdpr@{permit['pack_version']}"
+    assert permit["pack_hash"].startswith("sha256:")
     withdrawn = run.json("consent", "withdraw", granted["consent_id"], "--reason", "changed mind")
     assert withdrawn["recipients_to_tell"][0]["recipient_id"] == "okana"
     deny = run.json("check", "--subject", subject, "--recipient", "treatment-provider", "--purpose", "treatment",

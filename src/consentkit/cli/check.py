@@ -58,7 +58,7 @@ def check(app: App, subject_id: str, recipient: str, purpose: str, categories: t
     data = localise(decision.to_json(), lang or _locale_language())
     if explain:
         data["trace"] = list(decision.trace)
-    lines = [f"{data['decision'].upper()}  (pack {data['pack']}, audit entry {data['audit_id']})"]
+    lines = [f"{data['decision'].upper()}  (pack {data['pack_ref']}, audit entry {data['audit_id']})"]
     if data["permitted_categories"]:
         lines.append("permitted: " + ", ".join(data["permitted_categories"]))
     lines += [f"denied:    {c} — {code}: {data['reasons'][c]}" for c, code in data["denied"].items()]

@@ -155,7 +155,10 @@ class Decision:
             "obligations": [{"id": o.id, "kind": o.kind, "text": o.text,
                              "due": o.due.isoformat() if o.due else None, "citation": o.citation}
                             for o in self.obligations],
-            "pack": self.pack,
+            # DESIGN.md: "the pack id and version hash"; pack_ref is the id@version the audit records.
+            "pack": self.pack.partition("@")[0],
+            "pack_version": self.pack.partition("@")[2],
+            "pack_ref": self.pack,
             "pack_hash": self.pack_hash,
             "mandatory": self.mandatory,
             "review_by": self.review_by.isoformat() if self.review_by else None,
