@@ -69,9 +69,7 @@ def consent_grant(app: App, subject_id: str, recipients: tuple[str, ...], purpos
         irrevocable_until=parse_instant(irrevocable_until, field_name="--irrevocable-until")
         if irrevocable_until else None,
         attest=split_values(attest), refuse=refuse, supersedes=supersedes)
-    app.emit({"consent_id": view.grant.consent_id, "status": view.state.status.value,
-              "effect": view.grant.effect.value, "pack": view.grant.pack_ref},
-             human=f"{view.grant.consent_id}  {view.state.status.value}")
+    _emit_recorded(app, view)
 
 
 @consent.command("withdraw")
@@ -247,9 +245,7 @@ def consent_import(app: App, file: Path, subject_id: str | None) -> None:
 
     doc = parse_fhir_json(_read_limited(file, MAX_DOCUMENT_BYTES, "FHIR Consent"))
     view = app.kit().import_consent_fhir(doc, subject_id=subject_id)
-    app.emit({"consent_id": view.grant.consent_id, "status": view.state.status.value,
-              "effect": view.grant.effect.value, "pack": view.grant.pack_ref},
-             human=f"{view.grant.consent_id}  {view.state.status.value}")
+    _emit_recorded(app, view)
 
 
 def _read_limited(file: Path, limit: int, what: str) -> bytes:
@@ -270,3 +266,10 @@ def _read_limited(file: Path, limit: int, what: str) -> bytes:
         raise InvalidInputError(f"{file}: larger than {limit // 1024} KiB; not a {what}")
     return data
 
+
+def _emit_recorded(app: App, view: ConsentView) -> None:
+    """A grant or import just recorded: its id and status (``pack`` is the pack id, as in ``check``)."""
+    app.emit({"consent_id": view.grant.consent_id, "status": view.state.status.value,
+              "effect": view.grant.effect.value, "pack": view.grant.pack_ref.partition("@")[0],
+              "pack_ref": view.grant.pack_ref},
+             human=f"{view.grant.consent_id}  {view.state.status.value}")
