@@ -65,13 +65,19 @@ def _reencode(origin: str, row: RawRow, seq: int) -> bytes:
 
 
 def _row_damage(origin: str, row: RawRow, expected: int, prev: bytes,
-                recent: dict[bytes, int]) -> Damage | None:
+                recent: dict[bytes, int], following: RawRow | None = None) -> Damage | None:
+    """What is wrong with ``row``, found where entry ``expected`` should be; ``following`` is
+    the row after it when the caller has it (an export file's rows are in file order)."""
     seq = row[0]
     if seq < expected:
         return Damage("inserted", seq, f"entry {seq} appears twice: a second entry was inserted")
     if seq > expected:
-        missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
-        return Damage("deleted", expected, f"entries {missing} are missing (deleted)")
+        if following is not None and following[0] == expected:
+            return Damage("reordered", expected,
+                          f"entry {expected} comes after entry {seq}: entries were reordered")
+        if seq == expected + 1:
+            return Damage("deleted", expected, f"entry {expected} is missing (deleted)")
+        return Damage("deleted", expected, f"entries {expected}-{seq - 1} are missing (deleted)")
     if _reencode(origin, row, seq) != row[10]:
         if seq > 0 and _reencode(origin, row, seq - 1) == row[10]:
             # This row was entry seq-1 and everything moved up by one: the entry now at
@@ -94,19 +100,31 @@ def _row_damage(origin: str, row: RawRow, expected: int, prev: bytes,
 
 
 def scan_chain(origin: str, rows: Iterable[RawRow], trusted: Sequence[TrustedRoot] = ()) -> ChainReport:
-    """Verify raw ``rows`` (in seq order, e.g. from an export) against each trusted root."""
-    held: list[RawRow] = []
+    """Verify raw ``rows`` (in the order given, e.g. an export's lines) against each trusted root.
+
+    A damaged row is diagnosed with the row after it too, so two swapped rows of a file are
+    named "reordered" (rows read in seq order, as from the database, are never swapped).
+    """
+    held: list[RawRow] = []  # the rows of the batch being scanned, then the first row of the next
     first = 0  # position of held[0] in the whole scan
 
     def batches() -> Iterator[list[EncodedRow]]:
         nonlocal first
         source = iter(rows)
-        while chunk := list(islice(source, 4096)):
-            first += len(held)
-            held[:] = chunk
+        ahead: list[RawRow] = []
+        while chunk := ahead + list(islice(source, 4096 - len(ahead))):
+            ahead = list(islice(source, 1))
+            held[:] = chunk + ahead
             yield [(row[0], _tail(row), row[9], row[10]) for row in chunk]
+            first += len(chunk)
 
-    return scan_encoded(origin, batches(), trusted, lambda _seq, position: held[position - first])
+    def following(_seq: int, position: int) -> RawRow | None:
+        at = position + 1 - first
+        return held[at] if at < len(held) else None
+
+    scan = scan_range(origin, batches(), sizes=[t.size for t in trusted],
+                      raw=lambda _seq, position: held[position - first], following=following)
+    return finish([scan], trusted)
 
 
 def _tail(row: RawRow) -> bytes:
@@ -145,7 +163,7 @@ NO_BLOCKS = 62  # a block larger than any log: the scan keeps every peak
 
 def scan_range(origin: str, batches: Iterable[Sequence[EncodedRow]], *, start: int = 0,
                prev: bytes | None = GENESIS_HASH, block_height: int = NO_BLOCKS, sizes: Iterable[int] = (),
-               raw: RawLookup | None = None) -> RangeScan:
+               raw: RawLookup | None = None, following: RawLookup | None = None) -> RangeScan:
     """Verify consecutive entries from seq ``start``, given in lists of ``(seq, entry bytes after
     the first two lines, predecessor hash named, stored hash)``; stops at the first damaged entry.
 
@@ -156,6 +174,8 @@ def scan_range(origin: str, batches: Iterable[Sequence[EncodedRow]], *, start: i
     ``prev`` is the hash the first entry must name; ``None`` takes whatever the first entry
     names (a range after the first: the caller checks it joins its left neighbour). Without
     ``raw`` a damaged entry is only reported as "changed"; the caller rescans to name it.
+    ``following(seq, position)`` gives the row after the damaged one, when the rows may be out
+    of seq order (a file), so a swap is named "reordered" rather than "deleted".
     """
     if start & ((1 << block_height) - 1):
         raise ValueError("a range must start at a block boundary")
@@ -185,7 +205,8 @@ def scan_range(origin: str, batches: Iterable[Sequence[EncodedRow]], *, start: i
             state.update(tail)
             if seq != expected or named != prev or state.digest() != stored:
                 recent = [*previous[-_RECENT:], *batch[:expected - batch_start]][-_RECENT:]
-                scan.damage = _damage_at(origin, raw, seq, expected, prev, {row[3]: row[0] for row in recent})
+                scan.damage = _damage_at(origin, raw, seq, expected, prev, {row[3]: row[0] for row in recent},
+                                         following)
                 scan.size, scan.last_hash = expected - start, prev or b""
                 return scan
             prev = digest = stored
@@ -208,13 +229,14 @@ def scan_range(origin: str, batches: Iterable[Sequence[EncodedRow]], *, start: i
 
 
 def _damage_at(origin: str, raw: RawLookup | None, seq: int, expected: int, prev: bytes | None,
-               recent: dict[bytes, int]) -> Damage:
+               recent: dict[bytes, int], following: RawLookup | None = None) -> Damage:
     if raw is None or prev is None:
         return Damage("changed", seq, f"entry {seq} does not verify")
     row = raw(seq, expected)
     if row is None:
         return Damage("changed", seq, f"entry {seq} could not be read back")
-    damage = _row_damage(origin, row, expected, prev, recent)
+    damage = _row_damage(origin, row, expected, prev, recent,
+                         following(seq, expected) if following is not None else None)
     # The fast checks failed but the columns re-encode fine: the stored entry disagrees.
     return damage or Damage("changed", seq, f"entry {seq} was changed: its content no longer matches its hash")
 

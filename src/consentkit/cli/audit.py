@@ -13,6 +13,7 @@ from consentkit.cli._app import App, common_options, pass_app
 
 if TYPE_CHECKING:
     from consentkit.audit.checkpoint import NoteVerifier
+    from consentkit.errors import AuditIntegrityError
     from consentkit.kit._audit import AuditVerification
 
 INTEGRITY_EXIT = 4
@@ -156,22 +157,65 @@ def _read_text(file: Path) -> str:
 
 
 def _verify_file(app: App, file: Path, public_keys: tuple[str, ...]) -> None:
-    from consentkit.audit.export import verify_export
-    from consentkit.audit.proof_file import PROOF_HEADER, verify_proof
+    """Verify an export or proof file offline.
 
-    text = _read_text(file)
+    Exit 1 when the file cannot be read, is empty or is neither an export nor a proof file
+    (or a key argument is bad); exit 4, naming the line, when it is one of them but was
+    damaged, including damage that stops a line from parsing.
+    """
+    from consentkit.audit.export import looks_like_export, verify_export
+    from consentkit.audit.proof_file import looks_like_proof, verify_proof
+    from consentkit.errors import AuditIntegrityError, InvalidInputError
+
+    text = _read_evidence(file)
+    if not text.strip():
+        raise InvalidInputError(f"{file} is empty: not an audit export or inclusion proof file")
+    lines = text.split("\n")  # not splitlines(): a field may hold U+2028 and other line breaks
+    is_proof = looks_like_proof(text)
+    if not is_proof and not looks_like_export(lines):
+        raise InvalidInputError(f"{file} is not a consentkit audit export or inclusion proof file")
     verifiers = _verifiers(app, public_keys)
-    if text.startswith(PROOF_HEADER):
-        proof = verify_proof(text, verifiers)
-        app.emit({"ok": True, "kind": "inclusion-proof", "seq": proof.index},
+    what = "inclusion-proof" if is_proof else "export"
+    try:
+        if is_proof:
+            proof = verify_proof(text, verifiers)
+        else:
+            result = verify_export(lines, verifiers)
+    except AuditIntegrityError as error:
+        _file_damaged(app, file, what, error)
+        return
+    if is_proof:
+        app.emit({"ok": True, "kind": what, "seq": proof.index},
                  human=f"proof verified: entry {proof.index} is in the signed log")
         return
-    result = verify_export(text.splitlines(), verifiers)
     report = result.report
-    app.emit({"ok": True, "kind": "export", "origin": result.origin, "entries": report.size,
+    app.emit({"ok": True, "kind": what, "origin": result.origin, "entries": report.size,
               "checkpoints": result.checkpoints, "covered": result.covered, "root": report.root.hex()},
              human=f"export verified: {report.size} entries of {result.origin}, {result.checkpoints} signed "
                    f"checkpoint(s) verified, newest covers {result.covered}")
+
+
+def _read_evidence(file: Path) -> str:
+    """The export or proof file under verification. Bytes that are not UTF-8 are kept as lone
+    surrogates, so the line holding them is reported as damaged instead of the whole file refused."""
+    from consentkit.errors import InvalidInputError
+
+    try:
+        data = file.read_bytes()
+    except OSError:
+        raise InvalidInputError(f"cannot read {file}") from None
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def _file_damaged(app: App, file: Path, what: str, error: AuditIntegrityError) -> None:
+    """Report a file that does not verify as ``audit verify`` reports a damaged database: the
+    damage (kind, seq, message, and the file's line) in the JSON, one line on stderr, exit 4."""
+    if app.as_json:
+        app.emit({"ok": False, "kind": what, "file": str(file),
+                  "damage": {"kind": error.kind, "seq": error.seq, "message": error.message, "line": error.line}})
+    label = "inclusion proof" if what == "inclusion-proof" else "audit export"
+    click.echo(f"consentkit: {label} does not verify: {error.message}", err=True)
+    click.get_current_context().exit(INTEGRITY_EXIT)
 
 
 def _verifiers(app: App, public_keys: tuple[str, ...]) -> list[NoteVerifier]:
