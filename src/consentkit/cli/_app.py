@@ -20,7 +20,7 @@ from consentkit.errors import ConsentKitError
 if TYPE_CHECKING:
     from consentkit.kit import ConsentKit
 
-__all__ = ["App", "RootGroup", "common_options", "pass_app"]
+__all__ = ["App", "RootGroup", "common_options", "pass_app", "report_error"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,7 +113,7 @@ class RootGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ConsentKitError as error:
-            _report(ctx, error.exit_code, str(error), type(error).__name__)
+            report_error(ctx, error.exit_code, str(error), type(error).__name__)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
@@ -121,7 +121,7 @@ class RootGroup(click.Group):
             ctx.exit(130)
         except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
             # The message of an unexpected error could carry personal data: show only its type.
-            _report(ctx, 1, f"internal error ({type(error).__name__}); nothing was committed "
+            report_error(ctx, 1, f"internal error ({type(error).__name__}); nothing was committed "
                             "by the failed step; please report this", "InternalError")
         finally:
             app = ctx.find_object(App)
@@ -130,7 +130,8 @@ class RootGroup(click.Group):
         return None
 
 
-def _report(ctx: click.Context, code: int, message: str, kind: str) -> None:
+def report_error(ctx: click.Context, code: int, message: str, kind: str) -> None:
+    """Print one error line (and with --json the error object on stdout), then exit with ``code``."""
     app = ctx.find_object(App)
     if app is not None and app.as_json:
         click.echo(json.dumps({"error": {"kind": kind, "message": message, "exit_code": code}}))

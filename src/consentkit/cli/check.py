@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from consentkit.cli._app import App, _report, common_options, pass_app
+from consentkit.cli._app import App, common_options, pass_app, report_error
 from consentkit.cli._options import category_option, split_values
 
 DENY_EXIT = 3
@@ -49,7 +49,7 @@ def check(app: App, subject_id: str, recipient: str, purpose: str, categories: t
                             ("--approver", approver)):
             if given is not None:
                 # A usage error (exit 2), reported on one line like every other consentkit error.
-                _report(click.get_current_context(), 2,
+                report_error(click.get_current_context(), 2,
                         f"{flag} goes with --override O: name the override, or leave it out", "UsageError")
     decision = app.kit().check(
         subject_id, recipient=recipient, purpose=purpose, categories=split_values(categories),
