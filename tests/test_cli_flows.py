@@ -143,3 +143,25 @@ def test_reason_language_follows_the_actors_locale(run: Run) -> None:
         env={"LANG": "el_GR.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""})
     assert result.exit_code == 3
     assert json.loads(result.stdout)["reasons"]["identity"] == "δεν υπάρχει συγκατάθεση για αυτόν τον αποδέκτη"
+
+
+def test_until_dates_include_the_day_they_name(run: Run) -> None:
+    """``--valid-until D`` holds through D, and ``audit log --until D`` includes D's events."""
+    from datetime import UTC, datetime, timedelta
+
+    subject = _client(run)
+    today = datetime.now(UTC).date()
+    last = today + timedelta(days=40)
+    granted = run.json("consent", "grant", "--subject", subject, "--recipient", "healthcare", "--purpose",
+                       "treatment", "--category", "identity", "--valid-until", last.isoformat())
+    same_day = run.json("consent", "grant", "--subject", subject, "--recipient", "social-services", "--purpose",
+                        "treatment", "--category", "identity", "--valid-until", today.isoformat())
+    assert granted["status"] == same_day["status"] == "active"  # "until today" is not already over
+    ask = ("check", "--subject", subject, "--recipient", "healthcare", "--purpose", "treatment",
+           "--category", "identity", "--at")
+    assert run.json(*ask, f"{last.isoformat()}T23:59:59Z")["decision"] == "permit"
+    after = run.json(*ask, (last + timedelta(days=1)).isoformat(), code=3)
+    assert after["denied"] == {"identity": "expired"}
+    events = run.json("audit", "log", "--since", today.isoformat(), "--until", today.isoformat())
+    assert {e["action"] for e in events} >= {"consent.granted", "disclosure.checked"}
+

@@ -32,3 +32,13 @@ def test_text_is_fixed_width_sorts_in_time_order_and_parses_back(first: datetime
 def test_a_naive_datetime_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="timezone-aware"):
         format_instant(datetime(2026, 3, 2))
+
+
+def test_an_until_that_names_a_day_includes_it() -> None:
+    """"Valid until 31 December" holds through that day: the exclusive end is the next midnight (UTC)."""
+    assert parse_instant("2026-12-31", end_of_day=True) == datetime(2027, 1, 1, tzinfo=UTC)
+    assert parse_instant("2026-12-31") == datetime(2026, 12, 31, tzinfo=UTC)
+    moment = "2026-12-31T18:00:00+01:00"  # a date-time is that instant either way
+    assert parse_instant(moment, end_of_day=True) == parse_instant(moment) == datetime(2026, 12, 31, 17, tzinfo=UTC)
+    with pytest.raises(InvalidInputError, match="--valid-until: out of range"):
+        parse_instant("9999-12-31", field_name="--valid-until", end_of_day=True)

@@ -68,17 +68,25 @@ def parse_date(text: str, *, field_name: str = "date") -> date:
         raise InvalidInputError(f"{field_name}: not a calendar date (check month and day)") from None
 
 
-def parse_instant(text: str, *, field_name: str = "time") -> datetime:
+def parse_instant(text: str, *, field_name: str = "time", end_of_day: bool = False) -> datetime:
     """Parse an ISO 8601 date or date-time with offset into an aware UTC datetime.
 
-    A bare date means the start of that day in UTC. A date-time must carry an offset
+    A bare date means the start of that day in UTC; with ``end_of_day`` (an "until" that
+    names a day: a consent "valid until 31 December" holds through that day) the end of it,
+    i.e. the start of the next day, as an exclusive end. A date-time must carry an offset
     (``Z`` or ``+02:00``): a local time without one would be read differently on every
     machine, which an audit trail cannot accept.
     """
     value = text.strip()
     if _DATE.fullmatch(value):
         day = parse_date(value, field_name=field_name)
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        if not end_of_day:
+            return start
+        try:
+            return start + timedelta(days=1)
+        except OverflowError:
+            raise InvalidInputError(f"{field_name}: out of range (the last day is 9999-12-30)") from None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -81,6 +81,14 @@ def test_round_trip_preserves_scope_period_grantor_effect(kit: ConsentKit, overr
     assert imported.grant.consent_id != original
 
 
+def test_a_period_that_ends_on_a_date_includes_that_day(kit: ConsentKit) -> None:
+    """FHIR Period.end "includes any matching date/time": an end of 2027-03-01 holds through that day."""
+    doc = kit.export_consent_fhir(_grant(kit, _subject(kit)))
+    doc["period"]["end"] = "2027-03-01"
+    imported = kit.import_consent_fhir(doc)
+    assert imported.grant.valid_until == datetime(2027, 3, 2, tzinfo=UTC)
+
+
 def test_guardian_round_trip_for_a_minor(kit: ConsentKit) -> None:
     subject = _subject(kit, birth=date(2014, 2, 1))
     original = _grant(kit, subject, grantor="guardian", grantor_name=NAME)

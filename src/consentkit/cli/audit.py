@@ -114,8 +114,8 @@ def audit_export(app: App, out: Path, fmt: str) -> None:
 @click.option("--subject", help="Only events about this subject.")
 @click.option("--by", "by_actor", help="Only events by this actor.")
 @click.option("--action", help="Only this action, e.g. subject.erased.")
-@click.option("--since", help="From this time (ISO 8601).")
-@click.option("--until", help="Before this time (ISO 8601).")
+@click.option("--since", help="From this time (ISO 8601); a date means from the start of that day (UTC).")
+@click.option("--until", help="Up to this time (ISO 8601); a date includes that whole day (UTC).")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100_000))
 @common_options
 @pass_app
@@ -129,7 +129,8 @@ def audit_log(app: App, subject: str | None, by_actor: str | None, action: str |
     where = AuditFilter(
         subject_id=check_subject_id(subject) if subject else None, actor=by_actor, action=action,
         since=format_instant(parse_instant(since, field_name="--since")) if since else None,
-        until=format_instant(parse_instant(until, field_name="--until")) if until else None, limit=limit)
+        until=format_instant(parse_instant(until, field_name="--until", end_of_day=True)) if until else None,
+        limit=limit)
     records = app.kit().audit_log(where)
     rows: list[dict[str, Any]] = [
         {"seq": r.seq, "ts": r.ts, "actor": r.actor, "action": r.action, "subject_id": r.subject_id,

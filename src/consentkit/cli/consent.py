@@ -27,7 +27,8 @@ def consent() -> None:
 @click.option("--purpose", "purposes", multiple=True, required=True, help="Purpose (repeatable or a,b).")
 @category_option
 @click.option("--valid-from", help="Start (ISO 8601) [default: now].")
-@click.option("--valid-until", help="End (ISO 8601 date or date-time).")
+@click.option("--valid-until", help="End (ISO 8601): a date means through the end of that day (UTC), "
+              "a date-time with offset that instant.")
 @click.option("--grantor", type=click.Choice(("self", "guardian", "representative")), default="self",
               show_default=True)
 @click.option("--grantor-name", help="Name of the guardian or representative (stored encrypted).")
@@ -40,7 +41,8 @@ def consent() -> None:
 @click.option("--in-custody", is_flag=True, help="Captured while the client was in custody.")
 @click.option("--interpreter", help="Language interpreted into, if an interpreter was used.")
 @click.option("--capacity-assessed", is_flag=True, help="The client's capacity to consent was assessed.")
-@click.option("--irrevocable-until", help="Irrevocable until this date, where the pack allows it.")
+@click.option("--irrevocable-until", help="Irrevocable through this date (or until this date-time), where the "
+              "pack allows it.")
 @click.option("--attest", "attest", multiple=True,
               help="An element present on the signed form, e.g. signature, identity-document (repeatable).")
 @click.option("--refuse", is_flag=True, help="Record an explicit refusal: never share this.")
@@ -62,11 +64,12 @@ def consent_grant(app: App, subject_id: str, recipients: tuple[str, ...], purpos
         subject_id, recipients=split_values(recipients), purposes=split_values(purposes),
         categories=split_values(categories),
         valid_from=parse_instant(valid_from, field_name="--valid-from") if valid_from else None,
-        valid_until=parse_instant(valid_until, field_name="--valid-until") if valid_until else None,
+        valid_until=parse_instant(valid_until, field_name="--valid-until", end_of_day=True) if valid_until else None,
         grantor=grantor, grantor_name=grantor_name, form=form, witness=witness, evidence_sha256=digest,
         notice_version=notice_version, notice_language=notice_language,
         context=CaptureContext(in_custody, interpreter, capacity_assessed),
-        irrevocable_until=parse_instant(irrevocable_until, field_name="--irrevocable-until")
+        irrevocable_until=parse_instant(irrevocable_until, field_name="--irrevocable-until",
+                                        end_of_day=True)
         if irrevocable_until else None,
         attest=split_values(attest), refuse=refuse, supersedes=supersedes)
     _emit_recorded(app, view)

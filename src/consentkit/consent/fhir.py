@@ -434,14 +434,15 @@ class _Reader:
             self.problem("$.provision[0].period", "must equal Consent.period (a different period is not supported)")
         period = period or provision.get("period") or {}
         start = self._instant(period.get("start"), "$.period.start")
-        end = self._instant(period.get("end"), "$.period.end")
+        end = self._instant(period.get("end"), "$.period.end", end_of_day=True)
         return start, end
 
-    def _instant(self, text: str | None, path: str) -> datetime | None:
+    def _instant(self, text: str | None, path: str, *, end_of_day: bool = False) -> datetime | None:
+        """A FHIR date or dateTime; an end given as a date includes that day (FHIR Period.end)."""
         if text is None:
             return None
         try:
-            return parse_instant(text)
+            return parse_instant(text, end_of_day=end_of_day)
         except InvalidInputError:
             self.problem(path, "give a full date (YYYY-MM-DD) or a date-time with offset")
             return None
@@ -481,7 +482,8 @@ class _Reader:
                     self.problem(path, f"expected {value}")
                 out[key] = ext.get(value)
             elif url == EXT_IRREVOCABLE:
-                out["irrevocable_until"] = self._instant(ext.get("valueDateTime", ""), f"{path}.valueDateTime")
+                out["irrevocable_until"] = self._instant(ext.get("valueDateTime", ""), f"{path}.valueDateTime",
+                                                         end_of_day=True)
             elif url == EXT_ATTESTED:
                 if not _VOCAB_CODE.fullmatch(str(ext.get("valueCode", ""))):
                     self.problem(f"{path}.valueCode", "expected an element id, e.g. signature")
