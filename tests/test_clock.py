@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentkit.clock import format_instant, parse_instant
+from consentkit.clock import format_instant, last_day, parse_instant
 from consentkit.errors import InvalidInputError
 
 instants = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
@@ -42,3 +42,10 @@ def test_an_until_that_names_a_day_includes_it() -> None:
     assert parse_instant(moment, end_of_day=True) == parse_instant(moment) == datetime(2026, 12, 31, 17, tzinfo=UTC)
     with pytest.raises(InvalidInputError, match="--valid-until: out of range"):
         parse_instant("9999-12-31", field_name="--valid-until", end_of_day=True)
+
+
+def test_last_day_is_the_day_an_exclusive_end_still_covers() -> None:
+    assert last_day(datetime(2027, 1, 1, tzinfo=UTC)) == datetime(2026, 12, 31).date()
+    assert last_day(datetime(2026, 12, 31, 17, tzinfo=UTC)) == datetime(2026, 12, 31).date()
+    assert last_day(datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=2)))) == datetime(2026, 12, 31).date()
+

@@ -101,6 +101,15 @@ def parse_instant(text: str, *, field_name: str = "time", end_of_day: bool = Fal
         raise InvalidInputError(f"{field_name}: out of range (between years 0001 and 9999 in UTC)") from None
 
 
+def last_day(end: datetime) -> date:
+    """The last day (UTC) an exclusive end still covers: what a person reads as "valid until".
+
+    A consent granted ``--valid-until 2026-12-31`` ends at 2027-01-01T00:00Z and is shown as
+    valid until 2026-12-31; one that ends at 2026-12-31T17:00Z is shown the same way.
+    """
+    return (end.astimezone(UTC) - timedelta(microseconds=1)).date()
+
+
 def format_instant(moment: datetime) -> str:
     """Format an aware datetime as fixed-width UTC ISO 8601 with microseconds and ``Z``.
 

@@ -176,6 +176,13 @@ def test_html_receipt_makes_a_script_name_inert(kit: ConsentKit, tmp_path: Path)
     assert not list(tmp_path.glob(".*.part"))
 
 
+def test_receipt_shows_the_last_day_the_consent_holds(kit: ConsentKit) -> None:
+    """The consent ends at 2027-03-02T00:00Z (exclusive): a person reads "valid until 2027-03-01"."""
+    receipt = kit.consent_receipt(_grant(kit, _subject(kit, language="en")))
+    assert "2027-03-01" in receipt.text and "2027-03-02" not in receipt.text
+    assert "2027-03-01" in receipt.html and "2027-03-02" not in receipt.html
+
+
 @pytest.mark.parametrize(("language", "page_lang", "title"), [
     ("en", "en", "Consent receipt"), ("el", "el", "Απόδειξη συγκατάθεσης"), ("sv", "sv", "Kvitto på samtycke"),
     ("ru", "ru", "Квитанция о согласии"), ("kk", "ru", "Квитанция о согласии"),

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from consentkit.clock import last_day
 from consentkit.i18n import LANGUAGES, translator
 from consentkit.reports.environment import render
 
@@ -74,6 +75,11 @@ def _day(text: str | None) -> str | None:
     return text[:10] if text else None
 
 
+def _last_day(text: str | None) -> str | None:
+    """An exclusive end (stored instant) as the last day it covers (see ``clock.last_day``)."""
+    return last_day(datetime.fromisoformat(text)).isoformat() if text else None
+
+
 def receipt_page(claims: Mapping[str, Any], *, kid: str, withdrawal_form: str, withdrawal_citation: str | None,
                  grantor_name: str | None = None) -> ReceiptPage:
     """The view-model of a receipt from its verified claims."""
@@ -89,7 +95,7 @@ def receipt_page(claims: Mapping[str, Any], *, kid: str, withdrawal_form: str, w
         status=labels.get(f"status-{ck['status']}", ck["status"]),
         recipients=tuple(ck["scope"]["recipients"]), purposes=tuple(ck["scope"]["purposes"]),
         categories=tuple(ck["scope"]["categories"]), valid_from=str(_day(ck["valid_from"])),
-        valid_until=_day(ck["valid_until"]),
+        valid_until=_last_day(ck["valid_until"]),
         grantor=labels.get(f"grantor-{ck['grantor']}", ck["grantor"]), grantor_name=grantor_name,
         form=labels.get(f"form-{ck['form']}", ck["form"]),
         withdrawal=labels["withdraw-written" if withdrawal_form == "written" else "withdraw-any"],

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from consentkit.clock import last_day
 from consentkit.consent.model import ConsentEvent, ConsentGrant
 from consentkit.i18n import translator
 from consentkit.policy.model import Pack
@@ -211,8 +212,8 @@ class _Builder:
                 "purposes": names(sorted(g.scope.purposes), self.name),
                 "categories": names(sorted(g.scope.categories), self.name),
                 "valid_from": g.valid_from.date().isoformat(), "valid_from_text": self.day(g.valid_from),
-                "valid_until": g.valid_until.date().isoformat() if g.valid_until else None,
-                "valid_until_text": self.day(g.valid_until) if g.valid_until else self.L["until-further"],
+                "valid_until": last_day(g.valid_until).isoformat() if g.valid_until else None,
+                "valid_until_text": self.day(last_day(g.valid_until)) if g.valid_until else self.L["until-further"],
                 "grantor": g.grantor.value, "grantor_text": self._(f"receipt:grantor-{g.grantor.value}"),
                 "form": g.form.value, "form_text": self._(f"receipt:form-{g.form.value}"),
                 "receipt_ids": list(item.receipt_ids), "history": history,
