@@ -49,3 +49,16 @@ def test_last_day_is_the_day_an_exclusive_end_still_covers() -> None:
     assert last_day(datetime(2026, 12, 31, 17, tzinfo=UTC)) == datetime(2026, 12, 31).date()
     assert last_day(datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=2)))) == datetime(2026, 12, 31).date()
 
+
+@pytest.mark.parametrize("text", ["2026-12-01T10:00:00z", "2026-12-01T10:00:00Z", "20261201T100000Z",
+                                  "2026-12-01T11:00:00+01:00"])
+def test_iso_8601_spellings_of_one_instant(text: str) -> None:
+    assert parse_instant(text) == datetime(2026, 12, 1, 10, tzinfo=UTC)
+
+
+def test_a_basic_format_date_is_a_date() -> None:
+    assert parse_instant("20261201") == parse_instant("2026-12-01") == datetime(2026, 12, 1, tzinfo=UTC)
+    assert parse_instant("20261231", end_of_day=True) == datetime(2027, 1, 1, tzinfo=UTC)
+    with pytest.raises(InvalidInputError, match="not a calendar date"):
+        parse_instant("20261301")
+

@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_BASIC_DATE = re.compile(r"\d{8}")
 
 
 class Clock(Protocol):
@@ -78,6 +79,10 @@ def parse_instant(text: str, *, field_name: str = "time", end_of_day: bool = Fal
     machine, which an audit trail cannot accept.
     """
     value = text.strip()
+    if _BASIC_DATE.fullmatch(value):  # ISO 8601 basic format, 20261231
+        value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    elif value.endswith("z"):  # RFC 3339 allows a lower-case zone designator
+        value = value[:-1] + "Z"
     if _DATE.fullmatch(value):
         day = parse_date(value, field_name=field_name)
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
