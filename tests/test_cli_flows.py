@@ -165,3 +165,15 @@ def test_until_dates_include_the_day_they_name(run: Run) -> None:
     events = run.json("audit", "log", "--since", today.isoformat(), "--until", today.isoformat())
     assert {e["action"] for e in events} >= {"consent.granted", "disclosure.checked"}
 
+
+
+def test_a_recipient_id_is_an_identifier_never_a_name(run: Run) -> None:
+    """The ID is stored in clear (audit details, accounting of disclosures): free text is refused."""
+    subject = _client(run)
+    typed = run("check", "--subject", subject, "--recipient", "treatment-provider:Karin Berg 1990-01-01",
+                "--purpose", "treatment", "--category", "identity")
+    assert typed.exit_code == 1 and "no spaces (never a person's name)" in typed.stderr
+    assert "Karin" not in typed.stderr and len(typed.stderr.strip().splitlines()) == 1
+    local = run.json("consent", "grant", "--subject", subject, "--recipient", "treatment-provider:οκανα-αθηνα",
+                     "--purpose", "treatment", "--category", "identity")
+    assert local["status"] == "active"

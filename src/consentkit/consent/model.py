@@ -63,6 +63,9 @@ class EventKind(StrEnum):
 TERMINAL = frozenset({EventKind.WITHDRAWN, EventKind.REVOKED, EventKind.EXPIRED, EventKind.SUPERSEDED})
 
 
+_ID_PUNCTUATION = frozenset("-_.:/@#")
+
+
 @dataclass(frozen=True)
 class RecipientRef:
     """A recipient type and optionally one named recipient of that type (``TYPE[:ID]``)."""
@@ -76,8 +79,11 @@ class RecipientRef:
         kind, _, ident = text.strip().partition(":")
         if not kind or (ident == "" and text.strip().endswith(":")):
             raise InvalidInputError("--recipient: expected TYPE or TYPE:ID, e.g. treatment-provider:okana-athens")
-        if len(ident) > 100 or any(ord(ch) < 32 for ch in ident):
-            raise InvalidInputError("--recipient: the ID part is at most 100 printable characters")
+        # The ID names an organisation or unit and is stored in clear (audit details, the
+        # accounting of disclosures): an identifier, so a person's name typed here is refused.
+        if len(ident) > 100 or not all(ch.isalnum() or ch in _ID_PUNCTUATION for ch in ident):
+            raise InvalidInputError("--recipient: the ID part identifies an organisation or unit: at most 100 "
+                                    "letters, digits and - _ . : / @ #, no spaces (never a person's name)")
         return cls(kind, ident or None)
 
     def covers(self, recipient_type: str, recipient_id: str | None) -> bool:
