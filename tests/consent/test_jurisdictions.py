@@ -124,6 +124,9 @@ def test_missing_required_elements_are_listed_with_their_citations(kit: ConsentK
         named = [p for p in problems if p.startswith(f"missing element {element} (")]
         assert len(named) == 1, problems
         assert citation in named[0], named[0]
+        # ... and says how to give it: an option of `consent grant`
+        assert named[0].endswith("give --valid-until D" if element == "validity" else
+                                 f"give --attest {element} when the signed form states it"), named[0]
     assert len(problems) == len(missing), problems
     assert kit.consents(subject) == []
 

@@ -43,6 +43,16 @@ def present_elements(grant: ConsentGrant) -> set[str]:
     return {name for name, present in derived.items() if present} | set(grant.attested)
 
 
+#: How the caseworker supplies an element the grant lacks; any other element is on the signed
+#: form and is attested with ``--attest ELEMENT``.
+_HOW_TO_GIVE = {
+    "validity": "give --valid-until D",
+    "notice": "give --notice-version V",
+    "evidence": "give --evidence FILE (the signed form's scan)",
+    "witness": "give --witness NAME",
+}
+
+
 def _cite(cited: Cited | None) -> str:
     if cited is None:
         return ""
@@ -131,7 +141,8 @@ def _form_problems(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> 
     present = present_elements(grant)
     for name, cite in sorted(required.items()):
         if name not in present:
-            problems.append(f"missing element {name}{_cite(cite)}")
+            how = _HOW_TO_GIVE.get(name) or f"give --attest {name} when the signed form states it"
+            problems.append(f"missing element {name}{_cite(cite)}: {how}")
     if policy.max_validity_days is not None and grant.valid_until is not None and \
             grant.valid_until - grant.valid_from > timedelta(days=policy.max_validity_days):
         problems.append(f"validity: at most {policy.max_validity_days} days here")
