@@ -40,7 +40,8 @@ class Profile:
 
 PROFILES = {
     "gr": Profile(
-        recipients=("treatment-provider:okana-athens",), purposes=("referral",), attest=(),
+        # care-coordination: outside the minors' rules, so the pack's self-consent age (15) shows
+        recipients=("treatment-provider:okana-athens",), purposes=("care-coordination",), attest=(),
         missing={}, self_consent_age=15, at_self_consent_age="reaffirm",
         irrevocable_citation="GDPR Art. 7(3)", irrevocable_allowed=False),
     "se": Profile(
@@ -173,21 +174,24 @@ def test_minor_needs_a_guardian(kit: ConsentKit, pack: str) -> None:
     assert [(e.kind.value, e.by) for e in revoked.events] == [("revoked", "guardian")]
 
 
-@pytest.mark.parametrize(("pack", "categories", "rule", "citation"), [
-    ("gr", ["identity", "criminal-justice"], "okana-minor-guardian", "OKANA Immediate Social Intervention"),
-    ("ru", ["identity", "substance-use"], "narcological-minor-guardian", "3-FZ art. 54(2)"),
+@pytest.mark.parametrize(("pack", "categories", "purposes", "rule", "citation"), [
+    ("gr", ["identity", "criminal-justice"], None, "okana-minor-guardian", "OKANA Immediate Social Intervention"),
+    ("gr", ["identity", "substance-use"], ["referral"], "okana-minor-referral", "OKANA Immediate Social Intervention"),
+    ("ru", ["identity", "substance-use"], None, "narcological-minor-guardian", "3-FZ art. 54(2)"),
 ])
 def test_sixteen_year_old_needs_a_guardian_under_a_pack_rule(
-        kit: ConsentKit, pack: str, categories: list[str], rule: str, citation: str) -> None:
+        kit: ConsentKit, pack: str, categories: list[str], purposes: list[str] | None, rule: str,
+        citation: str) -> None:
     subject = _subject(kit, pack, date(2009, 8, 20))  # 16: above the self-consent age 15, below 18
+    scope = {"categories": categories, **({"purposes": purposes} if purposes else {})}
     with pytest.raises(ValidationError) as caught:
-        kit.grant_consent(subject, **_fields(pack, categories=categories))
+        kit.grant_consent(subject, **_fields(pack, **scope))
     [problem] = caught.value.problems
     assert problem.startswith(f"grantor: self may not give this consent; it needs guardian or representative ({rule})")
     assert citation in problem
-    view = kit.grant_consent(subject, **_fields(pack, categories=categories, grantor="guardian"))
+    view = kit.grant_consent(subject, **_fields(pack, **scope, grantor="guardian"))
     assert view.state.status.value == "active"
-    # Outside the rule's categories the 16-year-old consents alone.
+    # Outside the rule the 16-year-old consents alone.
     alone = kit.grant_consent(subject, **_fields(pack, categories=["identity", "contact"]))
     assert alone.state.status.value == "active"
 
