@@ -177,3 +177,16 @@ def test_a_recipient_id_is_an_identifier_never_a_name(run: Run) -> None:
     local = run.json("consent", "grant", "--subject", subject, "--recipient", "treatment-provider:οκανα-αθηνα",
                      "--purpose", "treatment", "--category", "identity")
     assert local["status"] == "active"
+
+
+def test_consent_show_has_the_whole_history(run: Run) -> None:
+    """DESIGN.md: a consent is an append-only history of events, the grant first."""
+    subject = _client(run)
+    granted = run.json("consent", "grant", "--subject", subject, "--recipient", "healthcare", "--purpose",
+                       "treatment", "--category", "identity")
+    run.json("consent", "withdraw", granted["consent_id"], "--reason", "the client asked")
+    shown = run.json("consent", "show", granted["consent_id"])
+    assert [h["kind"] for h in shown["history"]] == ["granted", "withdrawn"]
+    assert shown["history"] == run.json("consent", "history", granted["consent_id"])
+    text = run("consent", "show", granted["consent_id"]).stdout
+    assert "recipients" in text and "healthcare" in text and "['" not in text and "{'" not in text

@@ -132,7 +132,11 @@ def consent_list(app: App, subject_id: str, at: str | None) -> None:
 def consent_show(app: App, consent_id: str) -> None:
     """Show one consent with its history."""
     view = app.kit().consent(consent_id)
-    app.emit(view.to_json())
+    data = view.to_json()
+    width = max(len(key) for key in data)
+    lines = [f"{key.ljust(width)}  {_text(value)}" for key, value in data.items() if key != "history"]
+    lines += ["history:", *_history_lines(view.history())]
+    app.emit(data, human="\n".join(lines))
 
 
 @consent.command("history")
@@ -141,13 +145,21 @@ def consent_show(app: App, consent_id: str) -> None:
 @pass_app
 def consent_history(app: App, consent_id: str) -> None:
     """The consent's append-only history."""
-    view = app.kit().consent(consent_id)
-    rows: list[dict[str, str | None]] = [
-        {"kind": "granted", "at": view.grant.recorded_at.isoformat(), "actor": view.grant.recorded_by,
-             "by": view.grant.grantor.value}]
-    rows += [{"kind": e.kind.value, "at": e.at.isoformat(), "actor": e.actor, "by": e.by} for e in view.events]
-    app.emit(rows, human="\n".join(f"{str(r['at'])[:19]}  {r['kind']:<11} by {r['by']} (recorded by {r['actor']})"
-                                   for r in rows))
+    rows = app.kit().consent(consent_id).history()
+    app.emit(rows, human="\n".join(_history_lines(rows)))
+
+
+def _history_lines(rows: list[dict[str, str | None]]) -> list[str]:
+    return [f"{str(r['at'])[:19]}  {r['kind']:<11} by {r['by']} (recorded by {r['actor']})" for r in rows]
+
+
+def _text(value: object) -> str:
+    """A field of `consent show` as text: lists joined with commas, nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
 
 
 def _line(view: ConsentView) -> str:

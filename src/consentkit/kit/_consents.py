@@ -61,11 +61,18 @@ class ConsentView:
             "interpreter_language": g.context.interpreter_language,
             "capacity_assessed": g.context.capacity_assessed,
             "irrevocable_until": g.irrevocable_until.isoformat() if g.irrevocable_until else None,
-            "attested": sorted(g.attested), "supersedes": g.supersedes, "pack": g.pack_ref,
-            "recorded_at": g.recorded_at.isoformat(), "recorded_by": g.recorded_by,
-            "history": [{"kind": e.kind.value, "at": e.at.isoformat(), "actor": e.actor, "by": e.by}
-                        for e in self.events],
+            "attested": sorted(g.attested), "supersedes": g.supersedes, "pack": g.pack_ref.partition("@")[0],
+            "pack_ref": g.pack_ref, "recorded_at": g.recorded_at.isoformat(), "recorded_by": g.recorded_by,
+            "history": self.history(),
         }
+
+    def history(self) -> list[dict[str, str | None]]:
+        """Every event in order, the grant first: kind, when, who recorded it, on whose word."""
+        g = self.grant
+        rows: list[dict[str, str | None]] = [
+            {"kind": "granted", "at": g.recorded_at.isoformat(), "actor": g.recorded_by, "by": g.grantor.value}]
+        rows += [{"kind": e.kind.value, "at": e.at.isoformat(), "actor": e.actor, "by": e.by} for e in self.events]
+        return rows
 
 
 @dataclass(frozen=True)
