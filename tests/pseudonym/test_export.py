@@ -138,6 +138,20 @@ def test_redact_calls_the_detector_with_the_rows_names_and_language() -> None:
     assert detector.calls == [("Anna Svensson ringde", "sv", ("Anna Svensson",)), ("hello Nils", "en", ("Nils",))]
 
 
+def test_redact_without_known_names_hides_what_the_export_hides_elsewhere() -> None:
+    """A tokenised name must not come back through the note of the same row: by default the
+    pseudonym, token and dropped values of the row are known names; ``known_names: []`` opts out."""
+    detector = FakeDetector()
+    columns = {"name": "token", "client": "pseudonym", "old_id": "drop", "sex": "keep", "note": "redact"}
+    ex = exporter(columns, detector)
+    [row] = run_csv(ex, "name,client,old_id,sex,note\nAnna Lindqvist,C-17,X9,F,Anna Lindqvist ringde\n")
+    assert row[-1] == "<PERSON> ringde"
+    assert detector.calls == [("Anna Lindqvist ringde", "en", ("Anna Lindqvist", "C-17", "X9"))]
+    bare = exporter({**columns, "note": {"redact": {"known_names": []}}}, FakeDetector())
+    [row] = run_csv(bare, "name,client,old_id,sex,note\nAnna Lindqvist,C-17,X9,F,Anna Lindqvist ringde\n")
+    assert row[-1] == "Anna Lindqvist ringde"
+
+
 def test_empty_cells_stay_empty_under_every_action() -> None:
     ex = exporter({"a": "pseudonym", "b": "token", "c": {"generalise": {"date": "year"}},
                    "d": {"pseudonym": {"kind": "KZ_IIN"}}})

@@ -17,6 +17,11 @@ A schema is a YAML or JSON document::
       postcode:    {generalise: {postcode: 3}}      # first 3 characters
       note:        {redact: {lang: sv, known_names: [name]}}
 
+A redact column redacts what the detector finds and, as names, the values of the
+``known_names`` columns of the same row; without ``known_names``, those of every
+pseudonym, token and dropped column (what the export hides elsewhere must not come back
+through the free text); ``known_names: []`` for none.
+
 Every column of the input must be listed: an unknown column is refused, never passed
 through silently (a new column added upstream, say ``diagnosis``, must be a decision).
 Quasi-identifiers are judged on their exported value, after generalisation (ENISA 2019
@@ -156,7 +161,8 @@ class Generalise:
 
 @dataclass(frozen=True)
 class Redact:
-    """Free text through the detector; names from ``known_names`` columns of the same row are redacted too."""
+    """Free text through the detector; the values of the ``known_names`` columns of the same row are
+    redacted too (by default every pseudonym, token and dropped column: see the module docstring)."""
 
     lang: str = "en"
     lang_column: str | None = None
@@ -225,7 +231,11 @@ def parse_schema(data: object, *, name: str = "schema") -> ExportSchema:
         problems = tuple(_explain(e) for e in errors[:_MAX_ERRORS])
         raise ValidationError(f"{name} does not match the export schema", problems)
     default_domain = data.get("domain")
-    columns = tuple(_column(column, spec, default_domain) for column, spec in data["columns"].items())
+    # What the export hides in its own columns must not come back through a redacted one:
+    # a redact column without known_names redacts the row's pseudonym, token and dropped values.
+    hidden = tuple(column for column, spec in data["columns"].items()
+                   if (spec if isinstance(spec, str) else next(iter(spec))) in ("pseudonym", "token", "drop"))
+    columns = tuple(_column(column, spec, default_domain, hidden) for column, spec in data["columns"].items())
     schema = ExportSchema(
         columns=columns,
         quasi_identifiers=tuple(data.get("quasi_identifiers", ())),
@@ -238,7 +248,7 @@ def parse_schema(data: object, *, name: str = "schema") -> ExportSchema:
     return schema
 
 
-def _column(column: str, spec: object, default_domain: str | None) -> Column:
+def _column(column: str, spec: object, default_domain: str | None, hidden: tuple[str, ...]) -> Column:
     params: Mapping[str, Any] = {}
     if isinstance(spec, str):
         name = spec
@@ -258,7 +268,7 @@ def _column(column: str, spec: object, default_domain: str | None) -> Column:
     elif name == "generalise":
         action = Generalise(params.get("date"), params.get("age"), params.get("top"), params.get("postcode"))
     else:
-        action = Redact(params.get("lang", "en"), params.get("lang_column"), tuple(params.get("known_names", ())))
+        action = Redact(params.get("lang", "en"), params.get("lang_column"), tuple(params.get("known_names", hidden)))
     return Column(column, action)
 
 
