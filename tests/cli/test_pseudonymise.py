@@ -238,3 +238,19 @@ def test_killed_midway_leaves_no_output(tmp_path: Path) -> None:
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
     assert not out.exists()
+
+
+def test_the_schema_example_in_the_help_is_a_valid_schema() -> None:
+    """`pseudonymise --help` is where a new user learns the schema format: its example must load."""
+    import textwrap
+
+    from consentkit.cli.pseudonymise import pseudonymise
+    from consentkit.pseudonym.schema import Redact, load_schema
+
+    help_text = pseudonymise.help or ""
+    block = help_text.split("\b\n", 1)[1].split("\n\n", 1)[0]
+    schema = load_schema("help", textwrap.dedent(block))
+    assert schema.k == 5 and schema.quasi_identifiers == ("birth_date", "postcode")
+    note = schema.column("note")
+    assert note is not None and isinstance(note.action, Redact)
+    assert note.action.known_names == ("national_id", "phone", "name")

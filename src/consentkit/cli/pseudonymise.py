@@ -68,6 +68,22 @@ def pseudonymise(app: App, source: str | None, schema_path: str, out: str, fmt: 
     J straight from the database (columns: subject_id, jurisdiction, language, created_at,
     name, other_names, birth_date, national_id, national_id_type, contact).
 
+    The schema names every input column once (an unlisted column is refused):
+
+    \b
+      version: 1
+      domain: research-2026           # default domain of pseudonym and token columns
+      k: 5                            # with quasi_identifiers: the k-anonymity threshold
+      quasi_identifiers: [birth_date, postcode]
+      columns:
+        national_id: {pseudonym: {kind: SE_PERSONNUMMER}}   # or just: pseudonym
+        phone:       {token: {kind: PHONE}}                 # reversible with reidentify
+        name:        drop
+        sex:         keep
+        birth_date:  {generalise: {date: year}}             # or month; age: 10; postcode: 3
+        postcode:    {generalise: {postcode: 3}}
+        note:        {redact: {lang: sv}}   # also redacts the row's hidden values (known_names)
+
     Quasi-identifiers declared in the schema are checked for k-anonymity before anything
     is written: groups under k refuse the export (exit 1) unless --suppress drops them.
     `consentkit pseudonymise reidentify TOKEN --reason R` reveals a token's value
