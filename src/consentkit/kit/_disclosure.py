@@ -171,7 +171,9 @@ class DisclosureOps(KitBase):
         if approver == self.actor:
             raise InvalidInputError("--approver: someone other than you must approve the override")
         if not tx.actors.roles(approver) & {Role.SUPERVISOR, Role.DPO, Role.ADMIN}:
-            raise InvalidInputError(f"--approver: {approver} is not a registered supervisor or DPO")
+            raise InvalidInputError(f"--approver: {approver} is not a registered supervisor or DPO (give the actor id "
+                                    "of one; an admin registers it with `consentkit actor add --id ID --role "
+                                    "supervisor`)")
 
     def _record_decisions(self, tx: Tx, decisions: list[Decision], records: list[AuditRecord], keys: dict[str, bytes],
                           *, historical: list[bool], instants: _Instants) -> list[Decision]:
