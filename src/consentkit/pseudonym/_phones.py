@@ -145,15 +145,17 @@ def _international(digits: str) -> PhoneNumber | None:
     return None
 
 
-def _national(digits: str, region: str) -> tuple[PhoneNumber, bool] | None:
-    """The number ``digits`` dialled inside ``region``, and whether the trunk prefix was written."""
+def _national(digits: str, region: str) -> tuple[int, str, bool] | None:
+    """The number ``digits`` dialled inside ``region`` (country code, national significant
+    number) and whether the trunk prefix was written; no PhoneNumber is built for a reading
+    that is only scored."""
     rules = _FACTS[region]
     trunk = rules.trunk
     with_trunk = bool(trunk) and digits.startswith(trunk)
     national = digits[len(trunk):] if with_trunk else digits
     if not national or national[0] == "0" or not rules.valid(national):
         return None
-    return PhoneNumber(country_code=rules.code, national_number=int(national)), with_trunk
+    return rules.code, national, with_trunk
 
 
 def _score_national(digits: str, bracketed: bool, lang: str, floor: float) -> float | None:
@@ -163,7 +165,7 @@ def _score_national(digits: str, bracketed: bool, lang: str, floor: float) -> fl
         for region in home:
             found = _national(digits, region)
             if found is not None:
-                number_shaped = found[1] or bracketed
+                number_shaped = found[2] or bracketed
                 if number_shaped:
                     return _HOME_SHAPED
                 return _HOME_BARE if _FACTS[region].trunk else _HOME_NO_TRUNK
@@ -173,7 +175,7 @@ def _score_national(digits: str, bracketed: bool, lang: str, floor: float) -> fl
                 continue
             found = _national(digits, region)
             if found is not None:
-                return _FOREIGN_SHAPED if (found[1] or bracketed) else _FOREIGN
+                return _FOREIGN_SHAPED if (found[2] or bracketed) else _FOREIGN
     return None
 
 
@@ -196,15 +198,18 @@ def _chunks(text: str) -> list[tuple[int, int]]:
     """
     found = []
     for run in _RUN.finditer(text):
+        written = run.group()
+        if len(written) < _MIN_DIGITS:
+            continue  # most runs in prose ("3", "12.5", "2026"): too few characters for a phone's digits
         start, end = run.span()
         if not _free(text, start, end):
             continue
-        count = sum(ch.isdigit() for ch in run.group())
+        count = sum(map(str.isdigit, written))
         if _MIN_DIGITS <= count <= _MAX_DIGITS:
             found.append((start, end))
         elif count > _MAX_DIGITS:
-            pieces = [(m.start() + start, m.end() + start, sum(ch.isdigit() for ch in m.group()))
-                      for m in _PIECE.finditer(run.group())]
+            pieces = [(m.start() + start, m.end() + start, sum(map(str.isdigit, m.group())))
+                      for m in _PIECE.finditer(written)]
             if len(pieces) > _MAX_PIECES:
                 continue
             for first in range(len(pieces)):
@@ -285,7 +290,7 @@ def e164(text: str, lang: str) -> str | None:
         for region in (*HOME_REGIONS.get(lang, ()), *REGIONS):
             found = _national(digits, region)
             if found is not None:
-                number = found[0]
+                number = PhoneNumber(country_code=found[0], national_number=int(found[1]))
                 break
     if number is None:
         return None

@@ -71,12 +71,15 @@ _SPACE = r"[ \t\u00a0\u2009\u202f]"
 _GLUE = rf"(?:{_SPACE}{{1,3}}|{_SPACE}?[-\u2010\u2011\u2012\u2013\u2212]{_SPACE}?)"
 _SEP = rf"(?:{_GLUE}|{_SPACE}?\+{_SPACE}?)"
 # At least 8 digits (the shortest identifier, a legacy AFM); shorter runs are never read.
-_RUN = re.compile(rf"(?<!\d)\d(?:{_SEP}?\d){{7,}}")
+# "\d(?<!\d\d)" is "(?<!\d)\d" (a digit with none before it) written so that the pattern
+# starts with a digit: the regex engine then skips ahead to digits instead of trying the
+# look-behind at every character (a fifth faster on notes).
+_RUN = re.compile(rf"\d(?<!\d\d)(?:{_SEP}?\d){{7,}}")
 _GROUP = re.compile(r"\d+")
 _NON_DIGIT = re.compile(r"\D")
 # "4506 № 123456", "серия 4506 номер 123456": a passport's series and number with a word between.
 _PASSPORT_SPLIT = re.compile(
-    rf"(?<!\d)\d(?:{_GLUE}?\d){{3}}[ \t\u00a0]*(?:№|N|No\.?|номер)[ \t\u00a0]*\d(?:{_GLUE}?\d){{5}}(?!\d)",
+    rf"\d(?<!\d\d)(?:{_GLUE}?\d){{3}}[ \t\u00a0]*(?:№|N|No\.?|номер)[ \t\u00a0]*\d(?:{_GLUE}?\d){{5}}(?!\d)",
     re.IGNORECASE
 )
 _AFM_PREFIX = re.compile(r"(?<![^\W\d_])(?:EL|GR)[ \t\u00a0-]{0,3}$", re.IGNORECASE)
