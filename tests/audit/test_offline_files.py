@@ -175,3 +175,36 @@ def test_a_swap_across_scan_batches_is_reordered() -> None:
     rows[4095], rows[4096] = rows[4096], rows[4095]  # the first batch holds 4096 rows
     damage = scan_chain("example.org/log", rows).damage
     assert damage is not None and (damage.kind, damage.seq) == ("reordered", 4095)
+
+
+def _appended(lines: list[str]) -> list[str]:
+    """``lines`` with one forged entry chained onto the last one, placed before the checkpoints."""
+    origin = json.loads(lines[0])["origin"]
+    entries = [i for i, line in enumerate(lines) if "entry_hash" in json.loads(line)]
+    last = json.loads(lines[entries[-1]])
+    forged = {**last, "seq": last["seq"] + 1, "actor": "mallory", "action": "subject.erased",
+              "prev_hash": last["entry_hash"]}
+    fields = [forged[name] for name in ("ts", "actor", "action", "subject_id", "object_ref", "outcome", "details",
+                                        "sealed")]
+    forged["entry_hash"] = entry_hash(encode_entry(origin, forged["seq"], *fields,
+                                                   bytes.fromhex(forged["prev_hash"]))).hex()
+    at = entries[-1] + 1
+    return [*lines[:at], json.dumps(forged), *lines[at:]]
+
+
+def test_entries_past_the_newest_checkpoint_are_not_verified(run: Run, key: str, tmp_path: Path) -> None:
+    """An export is signed up to its last entry: a correctly chained entry added afterwards, or the
+    removal of the last checkpoint, leaves entries no signature covers, which is an integrity failure."""
+    assert run("audit", "checkpoint").exit_code == 0  # an earlier checkpoint, so one remains when the last goes
+    for _ in range(2):
+        assert run("audit", "log").exit_code == 0  # each read is audited: entries past that checkpoint
+    out = tmp_path / "audit.jsonl"
+    assert run("audit", "export", "--out", str(out)).exit_code == 0
+    lines = out.read_text("utf-8").splitlines()
+    assert _verify(run, key, out).exit_code == 0
+    without_last = _verify(run, key, _write(tmp_path, lines[:-1]))
+    assert without_last.exit_code == 4 and "covered by no signed checkpoint" in without_last.stderr
+    forged = _verify(run, key, _write(tmp_path, _appended(lines[:-1])))
+    assert forged.exit_code == 4 and "covered by no signed checkpoint" in forged.stderr
+    data = json.loads(_verify(run, key, _write(tmp_path, _appended(lines)), "--json").stdout)
+    assert data["damage"]["kind"] in ("inserted", "changed") and not data["ok"]

@@ -247,4 +247,14 @@ def verify_export(lines: Iterable[str], verifiers: Sequence[NoteVerifier]) -> Ex
         raise AuditIntegrityError(report.damage.message, kind=report.damage.kind, seq=report.damage.seq)
     if broken is not None:
         raise broken.error()
-    return ExportVerification(origin, report, len(trusted), max(t.size for t in trusted))
+    covered = max(t.size for t in trusted)
+    if report.size > covered:
+        # `audit export` signs a checkpoint of every entry it writes: entries past the newest
+        # checkpoint were added to the file afterwards, or that checkpoint was taken out.
+        uncovered = f"entry {covered}" if report.size == covered + 1 else f"entries {covered}-{report.size - 1}"
+        raise AuditIntegrityError(
+            f"{uncovered} of the export {'is' if report.size == covered + 1 else 'are'} covered by no signed "
+            f"checkpoint (the newest covers {covered}): an export is signed up to its last entry, so "
+            "entries were added after it was written, or its last checkpoint was removed",
+            kind="inserted", seq=covered)
+    return ExportVerification(origin, report, len(trusted), covered)
