@@ -174,6 +174,22 @@ def test_minor_needs_a_guardian(kit: ConsentKit, pack: str) -> None:
     assert [(e.kind.value, e.by) for e in revoked.events] == [("revoked", "guardian")]
 
 
+@pytest.mark.parametrize("pack", [p for p in PACKS if PROFILES[p].at_self_consent_age == "reaffirm"])
+def test_only_a_client_of_age_reaffirms(kit: ConsentKit, clock: FixedClock, pack: str) -> None:
+    """Re-affirmation is the client's own word: refused while a guardian must still consent for them."""
+    profile = PROFILES[pack]
+    born = date(2026 - profile.self_consent_age, 9, 9)  # one short of the age on the clock's 2026-03-02
+    subject = _subject(kit, pack, born)
+    consent_id = kit.grant_consent(subject, **_fields(pack, categories=["identity", "contact"], grantor="guardian",
+                                                      grantor_name="Parent Test")).grant.consent_id
+    with pytest.raises(OperationRefusedError, match=f"below {profile.self_consent_age}, the age from which"):
+        kit.reaffirm_consent(consent_id)
+    clock.advance(days=200)  # past the birthday
+    [due] = kit.consents(subject)
+    assert due.state.reaffirm_needed
+    assert not kit.reaffirm_consent(consent_id).state.reaffirm_needed
+
+
 @pytest.mark.parametrize(("pack", "categories", "purposes", "rule", "citation"), [
     ("gr", ["identity", "criminal-justice"], None, "okana-minor-guardian", "OKANA Immediate Social Intervention"),
     ("gr", ["identity", "substance-use"], ["referral"], "okana-minor-referral", "OKANA Immediate Social Intervention"),

@@ -31,7 +31,7 @@ from consentkit.policy.model import Pack
 from consentkit.storage import Tx
 from consentkit.storage.consents import StoredConsent
 from consentkit.storage.subjects import StoredSubject
-from consentkit.subjects import personal_aad
+from consentkit.subjects import age_on, personal_aad
 
 __all__ = ["ConsentOps", "ConsentView", "Withdrawal"]
 
@@ -163,7 +163,14 @@ class ConsentOps(KitBase):
         with self.store.write() as tx:
             self._require(tx, Permission.CONSENT_WRITE)
             stored, subject = self._consent(tx, consent_id)
-            self._check_active(tx, stored, subject, now)
+            pack = self._check_active(tx, stored, subject, now)
+            own_age = guardian_age(pack, stored.grant)
+            birth = self._birth_date(subject, self._data_key(subject))
+            if own_age is not None and birth is not None and age_on(birth, now.date()) < own_age:
+                # The age stays out of the message (it is the birth date, coarsened).
+                raise OperationRefusedError(
+                    f"the client is below {own_age}, the age from which they consent for themselves to this "
+                    f"({pack.ref}); until then the consent rests on the guardian's word, not theirs")
             tx.consents.add_event(ConsentEvent(consent_id, EventKind.REAFFIRMED, now, self.actor, by="subject"),
                                   reason_sealed=None)
             self._audit(tx, AuditEvent("consent.reaffirmed", subject.subject_id, f"consent:{consent_id}"))
