@@ -78,6 +78,17 @@ def test_override_review_flow(run: Run) -> None:
     assert shown["justification"] == "collapsed in the waiting room"
     assert run("override", "review", used["disclosure_id"], "--outcome", "justified").exit_code == 0
     assert run.json("override", "list") == []
+    # A review is final: another outcome is refused; telling the client afterwards can still be recorded.
+    again = run("override", "review", used["disclosure_id"], "--outcome", "unjustified")
+    assert again.exit_code == 1 and "already reviewed (justified" in again.stderr
+    assert run("override", "review", used["disclosure_id"], "--outcome", "justified",
+               "--subject-informed").exit_code == 0
+    [use] = run.json("override", "list", "--all")
+    assert use["review_outcome"] == "justified" and use["subject_informed_at"]
+    assert run("override", "review", used["disclosure_id"], "--outcome", "justified",
+               "--subject-informed").exit_code == 1  # once
+    actions = [e["action"] for e in run.json("audit", "log", "--action", "override.subject-informed")]
+    assert actions == ["override.subject-informed"]
     listed = run.json("disclosure", "list", "--subject", subject)
     assert listed[0]["override_id"] == "vital-interests"
 

@@ -107,12 +107,23 @@ class DisclosureOps(KitBase):
             uses = [u for u in tx.disclosures.override_uses() if u.disclosure_id == disclosure_id]
             if not uses:
                 raise NotFoundError(f"no override use {disclosure_id} (see `consentkit override list`)")
-            if uses[0].actor == self.actor:
+            use = uses[0]
+            if use.actor == self.actor:
                 raise OperationRefusedError("you used this override yourself; another DPO must review it")
+            if use.review_status == "reviewed":
+                if outcome != use.review_outcome or not subject_informed or use.subject_informed_at:
+                    raise OperationRefusedError(
+                        f"override use {disclosure_id} was already reviewed ({use.review_outcome}, by "
+                        f"{use.reviewed_by} on {(use.reviewed_at or '')[:10]}): a review is final; to record that "
+                        f"the client was informed since, give --outcome {use.review_outcome} --subject-informed")
+                tx.disclosures.mark_informed(disclosure_id, at=now)
+                self._audit(tx, AuditEvent("override.subject-informed", use.subject_id,
+                                           f"disclosure:{disclosure_id}", details={"override": use.override_id}))
+                return
             tx.disclosures.review(disclosure_id, outcome=outcome, by=self.actor, at=now,
                                   informed_at=now if subject_informed else None)
-            self._audit(tx, AuditEvent("override.reviewed", uses[0].subject_id, f"disclosure:{disclosure_id}",
-                                       details={"override": uses[0].override_id, "outcome": outcome,
+            self._audit(tx, AuditEvent("override.reviewed", use.subject_id, f"disclosure:{disclosure_id}",
+                                       details={"override": use.override_id, "outcome": outcome,
                                                 "subject_informed": subject_informed}))
 
     # -- internals ---------------------------------------------------------------------

@@ -128,6 +128,12 @@ class DisclosureRepository:
         return [OverrideUse(**{c: getattr(r, c) for c in OverrideUse.__dataclass_fields__})
                 for r in self.conn.execute(query)]
 
+    def mark_informed(self, disclosure_id: str, *, at: str) -> int:
+        """Record that the client was told of an override use after its review."""
+        result = self.conn.execute(update(OverrideUseRow).where(OverrideUseRow.disclosure_id == disclosure_id)
+                                   .values(subject_informed_at=at))
+        return int(result.rowcount)
+
     def review(self, disclosure_id: str, *, outcome: str, by: str, at: str, informed_at: str | None) -> int:
         """Close the review of one override use; returns the rows changed (0 if unknown)."""
         values: dict[str, Any] = {"review_status": "reviewed", "review_outcome": outcome, "reviewed_by": by,
