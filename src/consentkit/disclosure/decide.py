@@ -171,17 +171,20 @@ def _with_consents(request: DisclosureRequest, subject: SubjectFacts, categories
     index = pack_index(pack)
     never = index.never(request.recipient_type, request.purpose)
     trace: list[str] = []
+    at, birth_date = request.at, subject.birth_date
     if never is not None:
         text = f"{_TEXT[Reason.CONSENT_CANNOT_AUTHORISE]} ({never.cited.citation})"
         if explain:
             trace.append(f"rule {never.id}: {never.cited.citation} -> every category denied")
+            trace += [f"{_describe(h.grant, _state(h, birth_date, pack, at))} -> not looked at: no consent can "
+                      f"authorise {request.recipient_type} for {request.purpose} (rule {never.id})" for h in consents]
         denied = {c: Denial(Reason.CONSENT_CANNOT_AUTHORISE, text) for c in categories}
         return _finish(request, categories, (), denied, (), index, trace)
-    at, birth_date = request.at, subject.birth_date
     # Only consents naming this recipient can matter, and only their status is needed; the
     # trace of --explain describes every consent with its full state, so it folds them all.
     if explain:
-        trace += [_describe(h.grant, _state(h, birth_date, pack, at)) for h in consents]
+        trace += [f"{_describe(h.grant, state)} -> {_applies(h.grant, state, request, categories)}"
+                  for h, state in ((h, _state(h, birth_date, pack, at)) for h in consents)]
     to_recipient, relevant, refusing, permitting = _scan(consents, categories, request, birth_date, index)
     permitted: list[str] = []
     basis: list[str] = []
@@ -200,7 +203,34 @@ def _with_consents(request: DisclosureRequest, subject: SubjectFacts, categories
         else:
             covering = [(g, s) for g, s in relevant if category in g.scope.categories]
             reasons[category] = _most_specific(to_recipient, covering, birth_date, index, at)
+    if explain:
+        trace += [_verdict(category, reasons.get(category), permitting.get(category, [])) for category in categories]
     return _finish(request, categories, tuple(permitted), reasons, tuple(basis), index, trace)
+
+
+def _verdict(category: str, denial: Denial | None, permits: list[str]) -> str:
+    """One category's outcome for the --explain trace, with the consents it rests on."""
+    if denial is None:
+        return f"category {category}: permitted ({', '.join(permits)})"
+    ids = f" ({', '.join(denial.consent_ids)})" if denial.consent_ids else ""
+    return f"category {category}: denied, {denial.reason.value}{ids}"
+
+
+def _applies(grant: ConsentGrant, state: ConsentState | None, request: DisclosureRequest,
+             categories: tuple[str, ...]) -> str:
+    """Why a consent does or does not bear on this request (the --explain trace)."""
+    scope = grant.scope
+    if not scope.covers_recipient(request.recipient_type, request.recipient_id):
+        recipient = request.recipient_type + (f":{request.recipient_id}" if request.recipient_id else "")
+        return f"does not apply: it does not name {recipient}"
+    if request.purpose not in scope.purposes:
+        return f"does not apply: purpose {request.purpose} is not in it"
+    covered = [c for c in categories if c in scope.categories]
+    if not covered:
+        return "does not apply: it covers none of the categories asked for"
+    if state is None or state.status is not _ACTIVE:
+        return f"would cover {', '.join(covered)} but is not in force"
+    return f"{'refuses' if grant.effect is _REFUSE else 'permits'} {', '.join(covered)}"
 
 
 #: What one pass over the consents finds: see _scan.
