@@ -174,6 +174,16 @@ def test_minor_needs_a_guardian(kit: ConsentKit, pack: str) -> None:
     assert [(e.kind.value, e.by) for e in revoked.events] == [("revoked", "guardian")]
 
 
+@pytest.mark.parametrize("pack", PACKS)
+def test_a_guardian_cannot_revoke_the_consent_of_a_client_of_age(kit: ConsentKit, pack: str) -> None:
+    subject = _subject(kit, pack)  # born 1990
+    consent_id = kit.grant_consent(subject, **_fields(pack)).grant.consent_id
+    with pytest.raises(OperationRefusedError, match="a guardian cannot revoke it"):
+        kit.revoke_consent(consent_id, reason="the mother objects", by="guardian", form="written")
+    ended = kit.revoke_consent(consent_id, reason="court order 2026/41", by="court", form="written")
+    assert ended.kind == "revoked"
+
+
 @pytest.mark.parametrize("pack", [p for p in PACKS if PROFILES[p].at_self_consent_age == "reaffirm"])
 def test_only_a_client_of_age_reaffirms(kit: ConsentKit, clock: FixedClock, pack: str) -> None:
     """Re-affirmation is the client's own word: refused while a guardian must still consent for them."""

@@ -164,12 +164,11 @@ class ConsentOps(KitBase):
             self._require(tx, Permission.CONSENT_WRITE)
             stored, subject = self._consent(tx, consent_id)
             pack = self._check_active(tx, stored, subject, now)
-            own_age = guardian_age(pack, stored.grant)
-            birth = self._birth_date(subject, self._data_key(subject))
-            if own_age is not None and birth is not None and age_on(birth, now.date()) < own_age:
+            alone = self._consents_alone(pack, stored.grant, subject, now)
+            if alone is not None and not alone[1]:
                 # The age stays out of the message (it is the birth date, coarsened).
                 raise OperationRefusedError(
-                    f"the client is below {own_age}, the age from which they consent for themselves to this "
+                    f"the client is below {alone[0]}, the age from which they consent for themselves to this "
                     f"({pack.ref}); until then the consent rests on the guardian's word, not theirs")
             tx.consents.add_event(ConsentEvent(consent_id, EventKind.REAFFIRMED, now, self.actor, by="subject"),
                                   reason_sealed=None)
@@ -207,6 +206,12 @@ class ConsentOps(KitBase):
             pack = self._check_active(tx, stored, subject, now)
             grant = stored.grant
             policy = pack.consent
+            alone = self._consents_alone(pack, grant, subject, now) if by == "guardian" else None
+            if alone is not None and alone[1]:
+                raise OperationRefusedError(
+                    f"the client has reached {alone[0]}, the age from which they consent for themselves to this "
+                    f"({pack.ref}): a guardian cannot revoke it; the client withdraws it, or use --by "
+                    "representative or --by court")
             if grant.irrevocable_until is not None and now < grant.irrevocable_until:
                 cite = policy.irrevocable_cited.citation if policy.irrevocable_cited else pack.ref
                 raise OperationRefusedError(f"this consent cannot be withdrawn before "
@@ -259,6 +264,16 @@ class ConsentOps(KitBase):
             since = f" since {state.since.date().isoformat()}" if state.since else ""
             raise OperationRefusedError(f"this consent is {state.status.value}{since}; nothing to change")
         return pack
+
+    def _consents_alone(self, pack: Pack, grant: ConsentGrant, subject: StoredSubject,
+                        now: datetime) -> tuple[int, bool] | None:
+        """The age from which the client consents alone to ``grant``'s scope and whether they have
+        reached it now (``None``: the pack sets no such age, or the birth date is unknown)."""
+        own_age = guardian_age(pack, grant)
+        birth = self._birth_date(subject, self._data_key(subject))
+        if own_age is None or birth is None:
+            return None
+        return own_age, age_on(birth, now.date()) >= own_age
 
     @staticmethod
     def _state(grant: ConsentGrant, events: Sequence[ConsentEvent], at: datetime, birth: date | None,
