@@ -60,6 +60,19 @@ def test_human_output_of_show_and_erase(run: Run) -> None:
     assert after["status"] == "erased" and after["name"] is None and after["erased_at"]
 
 
+def test_erase_asks_and_no_answer_is_no(run: Run) -> None:
+    """Without --yes, erase asks even when stdin is not a terminal: "n" or nothing erases no one."""
+    from consentkit.cli import cli
+
+    subject_id = _add(run)
+    for answer in ("n\n", ""):
+        kept = run.runner.invoke(cli, [*run.base, "--actor", "ada", "subject", "erase", subject_id], input=answer)
+        assert kept.exit_code == 1 and "not erased: answer y" in kept.stderr
+        assert run.json("subject", "show", subject_id)["status"] == "active"
+    erased = run.runner.invoke(cli, [*run.base, "--actor", "ada", "subject", "erase", subject_id], input="y\n")
+    assert erased.exit_code == 0 and run.json("subject", "show", subject_id)["status"] == "erased"
+
+
 def test_erase_under_hold_is_refused(run: Run) -> None:
     subject_id = _add(run)
     assert run("subject", "hold", subject_id, "--reason", "investigation").exit_code == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -120,10 +119,21 @@ def subject_erase(app: App, subject_id: str, ground: str, yes: bool) -> None:
 
     Refused under a legal hold. The audit trail keeps verifying afterwards.
     """
-    if not yes and sys.stdin.isatty():
-        click.confirm("Erasure destroys the client's key and cannot be undone. Continue?", abort=True)
+    if not yes and not _confirmed("Erasure destroys the client's key and cannot be undone. Continue?"):
+        # Asked on a terminal or not: a script that pipes "n" (or nothing) must not erase anyone.
+        from consentkit.errors import OperationRefusedError
+
+        raise OperationRefusedError("not erased: answer y to the question, or give --yes")
     record = app.kit().erase_subject(subject_id, ground=ground)
     app.emit(record.public_view(), human=_describe(record))
+
+
+def _confirmed(question: str) -> bool:
+    """y/n on standard input (the question on stderr, so --json output stays clean); no answer is no."""
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.Abort:
+        return False
 
 
 def _summary(record: SubjectRecord) -> dict[str, Any]:
