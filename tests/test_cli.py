@@ -143,3 +143,14 @@ def test_keys_rotate_is_admin_only(run: Run) -> None:
     assert run("keys", "rotate", actor="cas").exit_code == 1
     rotated = run.json("keys", "rotate", "--kind", "master")
     assert set(rotated) >= {"master", "signing", "pseudonym", "rewrapped"}
+
+
+def test_usage_errors_are_one_line_too(run: Run) -> None:
+    """DESIGN.md: exit 2 for usage; like every error, one line on stderr, and with --json an error object."""
+    missing = run("subject", "add", "--jurisdiction", "se")
+    assert missing.exit_code == 2 and missing.stdout == ""
+    assert missing.stderr.strip().splitlines() == [
+        "consentkit: error: Missing option '--name'. (see `cli subject add --help`)"]
+    unknown = run.json("subject", "nope", code=2)
+    assert unknown["error"]["kind"] == "UsageError" and "No such command 'nope'" in unknown["error"]["message"]
+    assert run("subject", "add", "--help").exit_code == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -99,6 +99,30 @@ def common_options(command: F) -> F:
 
 class RootGroup(click.Group):
     """Maps library errors to one-line messages and exit codes; never shows a traceback."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        """Click's main loop, with usage errors on one line like every other error (exit 2), and
+        with ``--json`` also as the JSON error object on stdout."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            outcome = super().main(argv, prog_name, complete_var, False, **extra)
+        except click.UsageError as error:
+            hint = f" (see `{error.ctx.command_path} --help`)" if error.ctx is not None else ""
+            message = " ".join(error.format_message().split()) + hint
+            if "--json" in argv:
+                click.echo(json.dumps({"error": {"kind": "UsageError", "message": message, "exit_code": 2}}))
+            click.echo(f"consentkit: error: {message}", err=True)
+            sys.exit(2)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("consentkit: aborted; nothing was changed by the step that was asked", err=True)
+            sys.exit(1)
+        sys.exit(outcome if isinstance(outcome, int) else 0)
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
                                                                              list[str]]:
