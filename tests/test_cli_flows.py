@@ -106,6 +106,12 @@ def test_policy_commands(run: Run, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "line 9" in result.stderr and "overrides.x.verified" in result.stderr
     diff = run.json("policy", "diff", "eu-gdpr", str(Path("policies/eu-gdpr.yaml").resolve()))
     assert diff["changes"] == []
+    orphan = tmp_path / "orphan.yaml"
+    orphan.write_text("id: orphan\nversion: '1'\nname: Orphan\nextends: no-such-pack\n")
+    lost = run("policy", "validate", str(orphan))
+    assert lost.exit_code == 1 and "orphan.yaml line 4, extends: no policy pack 'no-such-pack'" in lost.stderr
+    assert "extends: nothing (a base pack)" in run("policy", "show", "eu-gdpr").stdout
+    assert "extends: eu-gdpr" in run("policy", "show", "se").stdout
 
 
 def test_audit_commands(run: Run, tmp_path: Path) -> None:

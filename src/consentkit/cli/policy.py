@@ -112,7 +112,7 @@ def _diff(a: Any, b: Any, path: str) -> Any:
 
 def _describe(pack: Pack) -> str:
     lines = [f"{pack.name}", f"id {pack.id}, version {pack.version}, {pack.content_hash}",
-             f"extends: {' -> '.join(pack.chain)}"]
+             f"extends: {' -> '.join(pack.chain[1:]) or 'nothing (a base pack)'}"]
     policy = pack.consent
     if policy.self_consent_age is not None:
         lines.append(f"self-consent age: {policy.self_consent_age}; forms: {', '.join(sorted(policy.forms))}")

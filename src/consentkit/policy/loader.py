@@ -124,7 +124,10 @@ class PackLibrary:
             return []
         if depth > _MAX_DEPTH:
             raise ValidationError(f"{source.where(('extends',))}: extends is circular or too deep")
-        parent = self.source(parent_id)
+        try:
+            parent = self.source(parent_id)
+        except NotFoundError as missing:  # name the file, line and field that point to it
+            raise ValidationError(f"{source.where(('extends',))}: {missing}") from None
         return [parent, *self._parents(parent, depth + 1)]
 
     def _merge_and_check(self, chain: list[PackSource]) -> Pack:
