@@ -225,7 +225,8 @@ def test_a_child_may_add_vocabulary_for_its_overrides(base_folder: Path) -> None
 
 def test_extends_of_an_unknown_pack(base_folder: Path) -> None:
     _folder(base_folder, child=_child("", extends="nope"))
-    with pytest.raises(NotFoundError, match=r"no policy pack 'nope': known packs are base, child"):
+    with pytest.raises(ValidationError,
+                       match=r"child\.yaml line 4, extends: no policy pack 'nope': known packs are base, child"):
         PackLibrary([base_folder]).get("child")
 
 
