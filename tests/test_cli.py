@@ -154,3 +154,19 @@ def test_usage_errors_are_one_line_too(run: Run) -> None:
     unknown = run.json("subject", "nope", code=2)
     assert unknown["error"]["kind"] == "UsageError" and "No such command 'nope'" in unknown["error"]["message"]
     assert run("subject", "add", "--help").exit_code == 0
+
+
+def test_removing_a_role_the_actor_does_not_have_is_an_error(run: Run) -> None:
+    assert run("actor", "add", "--id", "cas", "--role", "caseworker").exit_code == 0
+    missing = run("actor", "remove-role", "--id", "nobody", "--role", "dpo")
+    assert missing.exit_code == 1 and "actor nobody does not have the role dpo" in missing.stderr
+    assert run("actor", "remove-role", "--id", "cas", "--role", "dpo").exit_code == 1
+    assert run("actor", "remove-role", "--id", "cas", "--role", "caseworker").exit_code == 0
+
+
+def test_show_includes_other_names(run: Run) -> None:
+    subject_id = str(run.json("subject", "add", "--jurisdiction", "se", "--name", "Karin Lind", "--birth-date",
+                              "1990-02-03", "--other-name", "Kajsa Lind", "--other-name", "K. Lindh")["subject_id"])
+    assert run.json("subject", "show", subject_id)["other_names"] == ["Kajsa Lind", "K. Lindh"]
+    assert "other names      Kajsa Lind, K. Lindh" in run("subject", "show", subject_id).stdout
+

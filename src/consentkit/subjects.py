@@ -114,6 +114,7 @@ class SubjectRecord:
             "national_id": person.national_id if person else None,
             "national_id_type": person.national_id_type if person else None,
             "contact": person.contact if person else None,
+            "other_names": list(person.other_names) if person else None,
         }
 
 

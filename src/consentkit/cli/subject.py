@@ -151,7 +151,9 @@ def _describe(record: SubjectRecord) -> str:
                      "personal fields can no longer be read")
         return "\n".join(lines)
     lines.append(f"{'status':<17}active" + ("  (legal hold)" if record.on_hold else ""))
-    for key in ("name", "birth_date", "national_id_type", "national_id", "contact"):
-        if view[key]:
-            lines.append(f"{key.replace('_', ' '):<17}{view[key]}")
+    for key in ("name", "other_names", "birth_date", "national_id_type", "national_id", "contact"):
+        value = view[key]
+        if value:
+            text = ", ".join(str(v) for v in value) if isinstance(value, list) else value
+            lines.append(f"{key.replace('_', ' '):<17}{text}")
     return "\n".join(lines)

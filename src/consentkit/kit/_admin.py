@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from consentkit.access import Permission
 from consentkit.audit.events import AuditEvent
-from consentkit.errors import ConfigurationError, InvalidInputError
+from consentkit.errors import ConfigurationError, InvalidInputError, NotFoundError
 from consentkit.keys import KeyRing, open_sealed
 from consentkit.kit._base import KitBase
 from consentkit.pseudonym import identifiers
@@ -55,6 +55,9 @@ class AdminOps(KitBase):
             self._require(tx, Permission.ACTOR_MANAGE)
             if target is Role.ADMIN and actor_id == self.actor:
                 raise InvalidInputError("you cannot remove your own admin role; ask another admin")
+            if target not in tx.actors.roles(actor_id):
+                raise NotFoundError(f"actor {actor_id} does not have the role {target.value} "
+                                    "(see `consentkit actor list`)")
             tx.actors.remove_role(actor_id, target)
             self._audit(tx, AuditEvent("actor.role-removed", object_ref=f"actor:{actor_id}",
                                        details={"role": target.value}))
