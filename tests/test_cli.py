@@ -170,3 +170,25 @@ def test_show_includes_other_names(run: Run) -> None:
     assert run.json("subject", "show", subject_id)["other_names"] == ["Kajsa Lind", "K. Lindh"]
     assert "other names      Kajsa Lind, K. Lindh" in run("subject", "show", subject_id).stdout
 
+
+
+def test_free_text_is_checked_where_it_is_typed(run: Run) -> None:
+    """Empty optional fields, direction overrides and oversized or control-character reasons are refused."""
+    base = ("subject", "add", "--jurisdiction", "se", "--name", "Karin Lind", "--birth-date", "1990-02-03")
+    for extra, message in ((("--contact", ""), "--contact: must not be empty"),
+                           (("--other-name", " "), "--other-name: must not be empty"),
+                           (("--other-name", "Kar\u202ein"), "no direction or control characters")):
+        refused = run(*base, *extra)
+        assert refused.exit_code == 1 and message in refused.stderr and "Karin" not in refused.stderr
+    assert run.json("subject", "list") == []
+    subject_id = str(run.json(*base)["subject_id"])
+    for reason in ("x" * 2001, "x\ay"):
+        held = run("subject", "hold", subject_id, "--reason", reason)
+        assert held.exit_code == 1 and "--reason: at most 2000 characters, no control characters" in held.stderr
+    assert run("subject", "hold", subject_id, "--reason", "court case B 1234-26\nsecond line").exit_code == 0
+    nobody = run("subject", "find", "--national-id", "8507092388")
+    assert nobody.exit_code == 1 and nobody.stderr == "consentkit: error: no client with this national ID\n"
+    unknown = run("subject", "find", "--national-id", "8507092388", "--jurisdiction", "zz")
+    assert unknown.exit_code == 1 and "zz" in unknown.stderr and "se" in unknown.stderr
+    assert run("sar", "list", "--subject", "not-a-uuid").exit_code == 1
+    assert run("sar", "open", subject_id, "--received", "").exit_code == 1

@@ -10,8 +10,10 @@ from consentkit.errors import InvalidInputError
 
 __all__ = [
     "ACTOR_ID_PATTERN",
+    "MAX_REASON",
     "Role",
     "check_actor_id",
+    "check_reason",
     "check_subject_id",
 ]
 
@@ -27,6 +29,20 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     DPO = "dpo"
     ADMIN = "admin"
+
+
+#: The longest free-text reason (a withdrawal, a legal hold, a re-identification) accepted.
+MAX_REASON = 2000
+
+
+def check_reason(value: str, option: str, why: str) -> str:
+    """A free-text reason as typed: not empty, at most MAX_REASON characters, no control characters
+    but line breaks and tabs. ``why`` says what the reason should tell (for the empty case)."""
+    if not value.strip():
+        raise InvalidInputError(f"{option}: {why}")
+    if len(value) > MAX_REASON or any((ord(ch) < 32 and ch not in "\n\t") or ord(ch) == 0x7F for ch in value):
+        raise InvalidInputError(f"{option}: at most {MAX_REASON} characters, no control characters")
+    return value
 
 
 def check_actor_id(value: str) -> str:

@@ -42,8 +42,8 @@ def sar_open(app: App, subject_id: str, received: str | None, channel: str, orga
     from consentkit.clock import parse_date
 
     request = app.kit().open_access_request(
-        subject_id, received=parse_date(received, field_name="--received") if received else None, channel=channel,
-        organisation=organisation)
+        subject_id, received=parse_date(received, field_name="--received") if received is not None else None,
+        channel=channel, organisation=organisation)
     app.emit(_row(request), human=f"{request.request_id}: received {request.received_on}, due {request.due_on}")
 
 
@@ -54,7 +54,10 @@ def sar_open(app: App, subject_id: str, received: str | None, channel: str, orga
 @pass_app
 def sar_list(app: App, status: str | None, subject_id: str | None) -> None:
     """List requests, earliest deadline first."""
-    requests = app.kit().access_requests(status=status, subject_id=subject_id)
+    from consentkit.types import check_subject_id
+
+    requests = app.kit().access_requests(status=status,
+                                         subject_id=check_subject_id(subject_id) if subject_id else None)
     app.emit([_row(r) for r in requests], human="\n".join(_line(r) for r in requests) or "no requests")
 
 

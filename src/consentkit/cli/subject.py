@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from consentkit.cli._app import App, common_options, pass_app
+from consentkit.cli._app import App, common_options, pass_app, report_error
 
 if TYPE_CHECKING:
     from consentkit.subjects import SubjectRecord
@@ -81,9 +81,9 @@ def subject_list(app: App, jurisdiction: str | None, limit: int, offset: int) ->
 def subject_find(app: App, national_id: str, national_id_type: str | None, jurisdiction: str | None) -> None:
     """Find clients by national ID through the keyed blind index."""
     found = app.kit().find_subjects(national_id, national_id_type=national_id_type, jurisdiction=jurisdiction)
-    app.emit({"subject_ids": found}, human="\n".join(found) or "no match")
-    if not found:
-        click.get_current_context().exit(1)
+    if not found:  # like grep: exit 1, here with the one-line message every error has
+        report_error(click.get_current_context(), 1, "no client with this national ID", "NotFoundError")
+    app.emit({"subject_ids": found}, human="\n".join(found))
 
 
 @subject.command("hold")

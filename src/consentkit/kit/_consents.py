@@ -32,6 +32,7 @@ from consentkit.storage import Tx
 from consentkit.storage.consents import StoredConsent
 from consentkit.storage.subjects import StoredSubject
 from consentkit.subjects import age_on, personal_aad
+from consentkit.types import check_reason
 
 __all__ = ["ConsentOps", "ConsentView", "Withdrawal"]
 
@@ -198,8 +199,7 @@ class ConsentOps(KitBase):
 
     def _end(self, consent_id: str, kind: EventKind, *, reason: str, by: str, form: str | None) -> Withdrawal:
         now = self.clock.now()
-        if not reason.strip():
-            raise InvalidInputError("--reason: say why (it is stored encrypted)")
+        check_reason(reason, "--reason", "say why (it is stored encrypted)")
         with self.store.write() as tx:
             self._require(tx, Permission.CONSENT_WRITE)
             stored, subject = self._consent(tx, consent_id)

@@ -41,6 +41,7 @@ from consentkit.pseudonym.schema import ExportSchema, load_schema
 from consentkit.storage import Tx
 from consentkit.storage.audit_log import AuditFilter
 from consentkit.subjects import PersonalData, personal_aad
+from consentkit.types import check_reason
 
 __all__ = [
     "SUBJECT_FIELDS", "ExportProgress", "ExportResult", "PseudonymOps", "Reidentification", "SubjectsQuery",
@@ -213,9 +214,8 @@ class PseudonymOps(KitBase):
         the master key, so a DPO holding the case file can confirm which reason was given,
         while the log alone reveals nothing and cannot be dictionary-searched.
         """
-        text = unicodedata.normalize("NFC", reason or "").strip()
-        if not text:
-            raise InvalidInputError("--reason: say why the value must be re-identified (required; it is audited)")
+        text = unicodedata.normalize("NFC", check_reason(
+            reason or "", "--reason", "say why the value must be re-identified (required; it is audited)")).strip()
         head = _TOKEN_HEAD.match(token)
         kind, kid8 = (head.group(2), head.group(1)) if head else (None, None)
         base: dict[str, Any] = {"kind": kind, "key_id": self._full_kid(kid8), "reason_chars": len(text),
