@@ -120,7 +120,7 @@ class RootGroup(click.Group):
             error.show()
             sys.exit(error.exit_code)
         except click.Abort:
-            click.echo("consentkit: aborted; nothing was changed by the step that was asked", err=True)
+            click.echo("consentkit: error: aborted at a question; nothing was changed", err=True)
             sys.exit(1)
         sys.exit(outcome if isinstance(outcome, int) else 0)
 
@@ -146,7 +146,7 @@ class RootGroup(click.Group):
         except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
             # The message of an unexpected error could carry personal data: show only its type.
             report_error(ctx, 1, f"internal error ({type(error).__name__}); nothing was committed "
-                            "by the failed step; please report this", "InternalError")
+                                 "by the failed step; please report this", "InternalError")
         finally:
             app = ctx.find_object(App)
             if app is not None:
