@@ -20,6 +20,7 @@ __all__ = [
     "PersonalData",
     "SubjectRecord",
     "age_on",
+    "check_typed_person",
     "personal_aad",
 ]
 
@@ -116,6 +117,23 @@ class SubjectRecord:
             "contact": person.contact if person else None,
             "other_names": list(person.other_names) if person else None,
         }
+
+
+# Bidirectional formatting characters: they make a name display as something else
+# (U+202E turns "Karin" into "niraK"), and no name needs them.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_typed_person(name: str, contact: str | None, other_names: tuple[str, ...]) -> None:
+    """What a new record may hold, checked where it is typed: stricter than :class:`PersonalData`,
+    which must keep reading records stored before these rules."""
+    fields = [("--name", name), *([("--contact", contact)] if contact is not None else []),
+              *(("--other-name", other) for other in other_names)]
+    for label, text in fields:
+        if not text.strip():
+            raise InvalidInputError(f"{label}: must not be empty (leave the option out instead)")
+        if len(text) > _MAX_TEXT or any(ch in _BIDI or ord(ch) < 32 or ord(ch) == 0x7F for ch in text):
+            raise InvalidInputError(f"{label}: at most {_MAX_TEXT} characters, no direction or control characters")
 
 
 def personal_aad(subject_id: str) -> bytes:

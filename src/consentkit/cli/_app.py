@@ -109,15 +109,14 @@ class RootGroup(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         try:
             outcome = super().main(argv, prog_name, complete_var, False, **extra)
-        except click.UsageError as error:
-            hint = f" (see `{error.ctx.command_path} --help`)" if error.ctx is not None else ""
+        except click.ClickException as error:  # usage errors (exit 2) and click's file errors
+            context = getattr(error, "ctx", None)
+            hint = f" (see `{context.command_path} --help`)" if isinstance(error, click.UsageError) and context else ""
             message = " ".join(error.format_message().split()) + hint
+            kind = "UsageError" if isinstance(error, click.UsageError) else type(error).__name__
             if "--json" in argv:
-                click.echo(json.dumps({"error": {"kind": "UsageError", "message": message, "exit_code": 2}}))
+                click.echo(json.dumps({"error": {"kind": kind, "message": message, "exit_code": error.exit_code}}))
             click.echo(f"consentkit: error: {message}", err=True)
-            sys.exit(2)
-        except click.ClickException as error:
-            error.show()
             sys.exit(error.exit_code)
         except click.Abort:
             click.echo("consentkit: error: aborted at a question; nothing was changed", err=True)

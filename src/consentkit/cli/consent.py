@@ -284,7 +284,9 @@ def _read_limited(file: Path, limit: int, what: str) -> bytes:
 
 def _emit_recorded(app: App, view: ConsentView) -> None:
     """A grant or import just recorded: its id and status (``pack`` is the pack id, as in ``check``)."""
+    from consentkit.policy.model import split_ref
+
     app.emit({"consent_id": view.grant.consent_id, "status": view.state.status.value,
-              "effect": view.grant.effect.value, "pack": view.grant.pack_ref.partition("@")[0],
+              "effect": view.grant.effect.value, "pack": split_ref(view.grant.pack_ref)[0],
               "pack_ref": view.grant.pack_ref},
              human=f"{view.grant.consent_id}  {view.state.status.value}")

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from consentkit.consent.model import ConsentEvent, ConsentGrant
+from consentkit.policy.model import split_ref
 
 __all__ = [
     "OUTWARD_DENIAL",
@@ -144,6 +145,7 @@ class Decision:
 
     def to_json(self) -> dict[str, Any]:
         """The staff view (the CLI's ``check --json`` contract)."""
+        pack_id, version = split_ref(self.pack)
         return {
             "decision": self.decision.value,
             "permitted_categories": list(self.permitted),
@@ -156,8 +158,8 @@ class Decision:
                              "due": o.due.isoformat() if o.due else None, "citation": o.citation}
                             for o in self.obligations],
             # DESIGN.md: "the pack id and version hash"; pack_ref is the id@version the audit records.
-            "pack": self.pack.partition("@")[0],
-            "pack_version": self.pack.partition("@")[2],
+            "pack": pack_id,
+            "pack_version": version,
             "pack_ref": self.pack,
             "pack_hash": self.pack_hash,
             "mandatory": self.mandatory,

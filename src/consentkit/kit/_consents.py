@@ -27,7 +27,7 @@ from consentkit.consent.validate import check_grant, guardian_age
 from consentkit.errors import InvalidInputError, NotFoundError, OperationRefusedError
 from consentkit.keys import open_sealed, seal
 from consentkit.kit._base import KitBase
-from consentkit.policy.model import Pack
+from consentkit.policy.model import Pack, split_ref
 from consentkit.storage import Tx
 from consentkit.storage.consents import StoredConsent
 from consentkit.storage.subjects import StoredSubject
@@ -62,7 +62,7 @@ class ConsentView:
             "interpreter_language": g.context.interpreter_language,
             "capacity_assessed": g.context.capacity_assessed,
             "irrevocable_until": g.irrevocable_until.isoformat() if g.irrevocable_until else None,
-            "attested": sorted(g.attested), "supersedes": g.supersedes, "pack": g.pack_ref.partition("@")[0],
+            "attested": sorted(g.attested), "supersedes": g.supersedes, "pack": split_ref(g.pack_ref)[0],
             "pack_ref": g.pack_ref, "recorded_at": g.recorded_at.isoformat(), "recorded_by": g.recorded_by,
             "history": self.history(),
         }

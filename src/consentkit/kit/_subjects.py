@@ -14,7 +14,14 @@ from consentkit.kit._base import KitBase
 from consentkit.pseudonym import identifiers
 from consentkit.storage import Tx
 from consentkit.storage.subjects import StoredSubject
-from consentkit.subjects import DEFAULT_ID_TYPE, LANGUAGES, PersonalData, SubjectRecord, personal_aad
+from consentkit.subjects import (
+    DEFAULT_ID_TYPE,
+    LANGUAGES,
+    PersonalData,
+    SubjectRecord,
+    check_typed_person,
+    personal_aad,
+)
 from consentkit.types import check_reason
 
 __all__ = ["ERASURE_GROUNDS", "SubjectOps"]
@@ -46,7 +53,7 @@ class SubjectOps(KitBase):
         if not date(1900, 1, 1) <= birth_date <= now.date():
             raise InvalidInputError("birth date: must be between 1900-01-01 and today")
         id_type, nid_key = self._national_id(jurisdiction, national_id, national_id_type, now.date())
-        _check_person_text(name, contact, other_names)
+        check_typed_person(name, contact, other_names)
         person = PersonalData(name=name.strip(), birth_date=birth_date, national_id=national_id,
                               national_id_type=id_type, contact=contact, other_names=other_names)
         subject_id = str(uuid.uuid4())
@@ -200,22 +207,3 @@ class SubjectOps(KitBase):
         if not identifiers.is_valid(kind, value):
             raise InvalidInputError(f"--national-id: not a valid {kind} (check the digits)")
         return kind, f"{kind}:{identifiers.normalise(kind, value, today=today)}"
-
-
-# Bidirectional formatting characters: they make a name display as something else
-# (U+202E turns "Karin" into "niraK"), and no name needs them.
-_MAX_PERSON_TEXT = 200
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _check_person_text(name: str, contact: str | None, other_names: tuple[str, ...]) -> None:
-    """What a new record may hold, checked where it is typed (stored records are read as they are)."""
-    fields = [("--name", name), *([("--contact", contact)] if contact is not None else []),
-              *(("--other-name", other) for other in other_names)]
-    for label, text in fields:
-        if not text.strip():
-            raise InvalidInputError(f"{label}: must not be empty (leave the option out instead)")
-        if len(text) > _MAX_PERSON_TEXT or any(ch in _BIDI or ord(ch) < 32 or ord(ch) == 0x7F for ch in text):
-            raise InvalidInputError(f"{label}: at most {_MAX_PERSON_TEXT} characters, no direction or control "
-                                    "characters")
-

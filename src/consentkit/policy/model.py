@@ -17,6 +17,7 @@ __all__ = [
     "Pack",
     "Retention",
     "SubjectAccessDeadline",
+    "split_ref",
 ]
 
 Texts = Mapping[str, str]
@@ -285,3 +286,10 @@ class Pack:
             dpo_contact=data.get("dpo_contact", {}),
             data=data,
         )
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """``(id, version)`` of a pack ref as :attr:`Pack.ref` writes it (``se@2026.11``)."""
+    pack_id, _, version = ref.partition("@")
+    return pack_id, version
+
