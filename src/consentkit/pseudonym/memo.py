@@ -80,11 +80,15 @@ def memoised(compute: Callable[[list[str]], list[str]]) -> Callable[[Sequence[An
         if None not in out:
             return out
         misses = [position for position, result in enumerate(out) if result is None]
-        texts = _texts([values[position] for position in misses])
+        missed = [values[position] for position in misses]
+        texts = _texts(missed)
         found = dict.fromkeys(texts)
         found.pop(None, None)
         found.pop("", None)
-        found = dict(zip(found, map(old.get, found), strict=True))
+        if texts is missed:  # text cells: each missed the young generation already
+            found = dict(zip(found, map(old.get, found), strict=True))
+        else:  # integers were looked up as numbers: the young generation holds their text
+            found = {text: young[text] if text in young else old.get(text) for text in found}
         new = [text for text, result in found.items() if result is None]
         if new:
             found.update(zip(new, compute(new), strict=True))
