@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +81,7 @@ def policy_diff(app: App, old: str, new: str) -> None:
     left, right = (_load(library, x).data for x in (old, new))
     changes = list(_diff(left, right, ""))
     app.emit({"old": old, "new": new, "changes": [{"path": p, "old": a, "new": b} for p, a, b in changes]},
-             human="\n".join(f"{p}: {a!r} -> {b!r}" for p, a, b in changes) or "no differences")
+             human="\n".join(_change_line(p, a, b) for p, a, b in changes) or "no differences")
 
 
 def _load(library: PackLibrary, ref: str) -> Pack:
@@ -103,11 +104,37 @@ def _read_pack(path: Path) -> str:
 
 
 def _diff(a: Any, b: Any, path: str) -> Any:
+    """(path, old, new) for every difference; lists of items with ids (rules, obligations)
+    are compared item by item, as ``path[id]``."""
     if isinstance(a, dict) and isinstance(b, dict):
         for key in sorted(set(a) | set(b)):
             yield from _diff(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+    elif _by_id(a) is not None and _by_id(b) is not None:
+        left, right = _by_id(a) or {}, _by_id(b) or {}
+        for key in [*left, *(k for k in right if k not in left)]:
+            yield from _diff(left.get(key), right.get(key), f"{path}[{key}]")
     elif a != b:
         yield path, a, b
+
+
+def _by_id(value: Any) -> dict[str, Any] | None:
+    """A list of mappings that all have an ``id`` (absent counts as empty), keyed by it."""
+    if value is None:
+        return {}
+    if isinstance(value, list) and all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in value):
+        return {item["id"]: item for item in value}
+    return None
+
+
+def _change_line(path: str, old: Any, new: Any) -> str:
+    def show(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    if old is None:
+        return f"{path}: added {show(new)}"
+    if new is None:
+        return f"{path}: removed (was {show(old)})"
+    return f"{path}: {show(old)} -> {show(new)}"
 
 
 def _describe(pack: Pack) -> str:
