@@ -106,6 +106,10 @@ def test_policy_commands(run: Run, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "line 9" in result.stderr and "overrides.x.verified" in result.stderr
     diff = run.json("policy", "diff", "eu-gdpr", str(Path("policies/eu-gdpr.yaml").resolve()))
     assert diff["changes"] == []
+    text = run("policy", "diff", "eu-gdpr", "gr").stdout
+    assert 'id: "eu-gdpr" -> "gr"' in text and "consent.guardian.verified: false -> true" in text
+    assert "consent.rules[okana-minor-referral]: added {" in text  # rules compared by id, not as one list
+    assert "None" not in text and "'eu-gdpr'" not in text  # JSON values, not Python reprs
     orphan = tmp_path / "orphan.yaml"
     orphan.write_text("id: orphan\nversion: '1'\nname: Orphan\nextends: no-such-pack\n")
     lost = run("policy", "validate", str(orphan))
@@ -177,6 +181,10 @@ def test_until_dates_include_the_day_they_name(run: Run) -> None:
     ask = ("check", "--subject", subject, "--recipient", "healthcare", "--purpose", "treatment",
            "--category", "identity", "--at")
     assert run.json(*ask, f"{last.isoformat()}T23:59:59Z")["decision"] == "permit"
+    inquiry = run(*ask, f"{last.isoformat()}T23:59:59Z").stdout
+    assert "inquiry:   decided as of" in inquiry and "Record the disclosure" not in inquiry
+    now = run(*ask[:-1]).stdout  # a disclosure now: consentkit records it, the caseworker need not
+    assert "recorded:  disclosure " in now and "Record the disclosure" not in now
     after = run.json(*ask, (last + timedelta(days=1)).isoformat(), code=3)
     assert after["denied"] == {"identity": "expired"}
     events = run.json("audit", "log", "--since", today.isoformat(), "--until", today.isoformat())

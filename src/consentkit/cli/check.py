@@ -41,6 +41,7 @@ def check(app: App, subject_id: str, recipient: str, purpose: str, categories: t
           at: str | None, explain: bool, lang: str | None) -> None:
     """Decide a disclosure. Exit 0 permit, 3 deny or partial; every decision is audited."""
     from consentkit.clock import parse_instant
+    from consentkit.disclosure.model import ACCOUNTING_OBLIGATION
     from consentkit.disclosure.texts import localise
 
     if override is None:
@@ -66,7 +67,13 @@ def check(app: App, subject_id: str, recipient: str, purpose: str, categories: t
         basis = data["basis"]
         lines.append("basis:     " + (f"override {basis['override']} ({basis['citation']})" if basis["override"]
                                       else "consent " + ", ".join(basis["consent_ids"])))
-    lines += [f"must:      {o['text']}" for o in data["obligations"]]
+    for obligation in data["obligations"]:
+        if obligation["id"] != ACCOUNTING_OBLIGATION:
+            lines.append(f"must:      {obligation['text']}")
+        elif data["disclosure_id"]:  # consentkit has done it, in the same transaction as the decision
+            lines.append(f"recorded:  disclosure {data['disclosure_id']} (the client's accounting of disclosures)")
+    if at:
+        lines.append(f"inquiry:   decided as of {data['at']}; audited, not recorded as a disclosure")
     if explain:
         lines += ["evaluation:"] + [f"  {step}" for step in decision.trace]
     app.emit(data, human="\n".join(lines))

@@ -13,6 +13,7 @@ from consentkit.consent.model import ConsentEvent, ConsentGrant
 from consentkit.policy.model import split_ref
 
 __all__ = [
+    "ACCOUNTING_OBLIGATION",
     "OUTWARD_DENIAL",
     "Basis",
     "Decision",
@@ -45,6 +46,10 @@ class Reason(StrEnum):
     NO_CONSENT = "no-consent"
     OVERRIDE_MINIMUM = "override-minimum"
 
+
+#: The obligation consentkit fulfils itself: ``kit.check`` records every permitted disclosure
+#: made now in the accounting of disclosures (a decision at a past ``at`` is an inquiry and is not).
+ACCOUNTING_OBLIGATION = "record-disclosure"
 
 #: What the recipient sees for every kind of denial: the same bytes whether or not the
 #: client or any consent exists (HAPI FHIR's uniform outward answer; C2S PEP).

@@ -13,7 +13,15 @@ import uuid
 from datetime import timedelta
 
 from consentkit.demo.cast import FREE_TEXT
-from consentkit.demo.scenes.steps import caseworker, evidence_of, issue_receipt, register, supervisor, verdict
+from consentkit.demo.scenes.steps import (
+    caseworker,
+    duties,
+    evidence_of,
+    issue_receipt,
+    register,
+    supervisor,
+    verdict,
+)
 from consentkit.demo.stage import SceneResult, Stage
 
 __all__ = ["investigator_request", "parent_asking"]
@@ -68,6 +76,5 @@ def investigator_request(stage: Stage) -> SceneResult:
         f"approval (override investigator-request) → {verdict(decision)}; his file is put under a legal hold",
         details=[f"basis: {decision.basis.override} ({decision.basis.citation})",
                  f"decision: {verdict(decision)} (audit entry {decision.audit_id})",
-                 "legal hold placed: erasure is refused until it is released"]
-        + [f"must: {o.text}" for o in decision.obligations],
+                 "legal hold placed: erasure is refused until it is released", *duties(decision)],
         data={"decision": decision.to_json()})

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from consentkit.consent.model import CaptureContext
 from consentkit.demo.cast import CLIENTS
-from consentkit.demo.scenes.steps import caseworker, evidence_of, issue_receipt, register, verdict
+from consentkit.demo.scenes.steps import caseworker, duties, evidence_of, issue_receipt, register, verdict
 from consentkit.demo.stage import SceneResult, Stage
 from consentkit.errors import ValidationError
 
@@ -76,8 +76,7 @@ def first_arrest(stage: Stage) -> SceneResult:
         f"Athens · Giorgos (22), first arrest, consents himself; referral asking also for health → "
         f"{verdict(decision)}",
         details=[f"consent {grant.grant.consent_id}: self, written, in custody",
-                 f"check: {verdict(decision)} (audit entry {decision.audit_id})"]
-        + [f"must: {o.text}" for o in decision.obligations],
+                 f"check: {verdict(decision)} (audit entry {decision.audit_id})", *duties(decision)],
         data={"consent_id": grant.grant.consent_id, "decision": decision.to_json()})
 
 

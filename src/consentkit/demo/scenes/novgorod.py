@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from consentkit.demo.cast import FREE_TEXT
-from consentkit.demo.scenes.steps import caseworker, evidence_of, issue_receipt, register, verdict
+from consentkit.demo.scenes.steps import caseworker, duties, evidence_of, issue_receipt, register, verdict
 from consentkit.demo.stage import SceneResult, Stage
 from consentkit.errors import ValidationError
 
@@ -67,6 +67,6 @@ def break_glass(stage: Stage) -> SceneResult:
         f"Novgorod · Dmitry collapses in the office: break-glass to the ambulance → {verdict(decision)} "
         f"(override incapacitated-patient, review by {review_by[:16]})",
         details=[f"basis: {decision.basis.override} ({decision.basis.citation})",
-                 f"decision: {verdict(decision)} (audit entry {decision.audit_id}); time-limited until {review_by}"]
-        + [f"must: {o.text}" for o in decision.obligations],
+                 f"decision: {verdict(decision)} (audit entry {decision.audit_id}); time-limited until {review_by}",
+                 *duties(decision)],
         data={"decision": decision.to_json(), "review_by": review_by})

@@ -10,7 +10,7 @@ old SoL 14:1 with OSL 10:28), and the report is hidden from the parent's access 
 from __future__ import annotations
 
 from consentkit.demo.cast import CLIENTS, FREE_TEXT
-from consentkit.demo.scenes.steps import caseworker, evidence_of, issue_receipt, register, verdict
+from consentkit.demo.scenes.steps import caseworker, duties, evidence_of, issue_receipt, register, verdict
 from consentkit.demo.stage import SceneResult, Stage
 
 __all__ = ["asi_interview", "child_welfare_report", "sip_consent", "sip_withdrawn"]
@@ -79,8 +79,7 @@ def child_welfare_report(stage: Stage) -> SceneResult:
         f"to the children's unit despite Linnea's refusal → {verdict(decision)}",
         details=[f"basis: {decision.basis.override} ({decision.basis.citation})",
                  f"decision: {verdict(decision)} (audit entry {decision.audit_id}); the justification is "
-                 "stored encrypted under Linnea's key"]
-        + [f"must: {o.text}" for o in decision.obligations],
+                 "stored encrypted under Linnea's key", *duties(decision)],
         data={"decision": decision.to_json()})
 
 

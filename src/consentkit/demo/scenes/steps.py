@@ -6,10 +6,10 @@ import hashlib
 
 from consentkit.demo.cast import CLIENTS, SERVICES, STAFF, birth_date
 from consentkit.demo.stage import Group, Stage
-from consentkit.disclosure.model import Decision
+from consentkit.disclosure.model import ACCOUNTING_OBLIGATION, Decision
 from consentkit.kit import ConsentKit
 
-__all__ = ["caseworker", "evidence_of", "issue_receipt", "register", "supervisor", "verdict"]
+__all__ = ["caseworker", "duties", "evidence_of", "issue_receipt", "register", "supervisor", "verdict"]
 
 
 def _staff(service: str, role: str) -> list[str]:
@@ -50,6 +50,18 @@ def issue_receipt(stage: Stage, kit: ConsentKit, consent_key: str, label: str) -
     for path in receipt.files:
         stage.wrote(path, f"{label} ({path.suffix[1:]})", Group.RECEIPTS)
     return receipt.token
+
+
+def duties(decision: Decision) -> list[str]:
+    """The decision's obligations as detail lines; the accounting entry consentkit made itself
+    is shown as done, not as a duty."""
+    lines = []
+    for obligation in decision.obligations:
+        if obligation.id != ACCOUNTING_OBLIGATION:
+            lines.append(f"must: {obligation.text}")
+        elif decision.disclosure_id:
+            lines.append(f"recorded: disclosure {decision.disclosure_id} in the accounting of disclosures")
+    return lines
 
 
 def verdict(decision: Decision) -> str:
