@@ -43,6 +43,16 @@ def test_every_article_15_item_is_answered_by_content(world: World) -> None:
     assert r["fz_items"] == []
 
 
+def test_a_greek_report_is_greek_down_to_retention_and_an_unset_dpo(world: World) -> None:
+    r = _model(world, world.nikos, lang="el")
+    texts = [item["text"] for item in r["retention"]]
+    assert any(t.startswith("Ιατρικά αρχεία") for t in texts), texts
+    assert not any("Medical records" in t or "No longer than" in t for t in texts), texts
+    assert r["dpo"] is None  # no DPO in the organisation configuration: the template says "(δεν έχει οριστεί)"
+    html = world.sam.report_subject(world.nikos, lang="el", fmt="html").content
+    assert "(δεν έχει οριστεί)" in html and "organisation configuration" not in html
+
+
 def test_accounting_lists_each_disclosure_and_the_shown_override(world: World) -> None:
     r = _model(world, world.anna)
     rows = [(d["date"], d["recipient_type"], d["purpose"], d["categories"], d["basis"], d["decision"])
