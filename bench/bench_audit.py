@@ -488,21 +488,23 @@ def run(quick: bool = False) -> list[Section]:
         "SQLite: WAL, synchronous=FULL, BEGIN IMMEDIATE for library and baseline alike.",
     ]
     verify_notes = [
-        "`verify_audit()` checks that the table still generates each entry from its fields, reads "
-        "(seq, entry, prev hash, entry hash) — the entry is a stored column the database computes — "
-        "re-hashes every entry, follows the chain, rebuilds the Merkle tree, checks every signed checkpoint "
-        f"(one per {CHECKPOINT_EVERY:,} events, Ed25519) against it, then checks the head's MAC and the "
-        "erasure records. From 200,000 events it splits the log at block boundaries over one process per "
-        "core (here 2): the caller's process takes the first range, a worker started with `spawn` the "
-        "second; the ranges join into one tree. `deep=True` re-encodes the 11 stored fields in Python "
+        "`verify_audit()` checks that the table still generates each entry from its fields, reads the "
+        "entry column (a stored column the database computes from the fields), hashes every entry, folds "
+        "the leaves into the Merkle tree 4,096 at a time, compares every signed checkpoint "
+        f"(one per {CHECKPOINT_EVERY:,} events, Ed25519) and the head's tree with it, checks in SQL that "
+        "each stored entry hash is the one the next entry names, then checks the head's MAC and the "
+        "erasure records. Only if something does not match does it rescan entry by entry, following the "
+        "chain, to name the first bad entry. From 200,000 events it splits the log at block boundaries "
+        "over one process per core (here 2): the caller's process takes the first range, a `python -c` "
+        "worker the second, started before the caller authenticates the checkpoints; the ranges join "
+        "into one tree. `deep=True` re-encodes the 11 stored fields in Python and follows the chain "
         "instead of reading the entry column (catches edits made to the file behind the database). "
         "The bare loops only re-hash, on one core.",
-        "Why the target is not reachable as stated on this machine: the hashlib baseline runs on one core "
-        "over bytes already in memory, while verification must also fetch every row and hash the Merkle "
-        "nodes (one node hash per entry on average): with 2 cores, 0.5x of one core's bare hashing would "
-        "need each core to fetch, hash and link entries at the bare hashing speed. The rows with the bare "
-        "loop on as many processes as verification uses show what a second process adds on this machine "
-        "(two virtual CPUs), even to a loop that does nothing but hash bytes already in memory: each worker "
+        "The hashlib baseline runs on one core over bytes already in memory, while verification must "
+        "also fetch every row and hash the Merkle nodes (one node hash per entry on average): it can "
+        "reach 0.5x of one core's bare hashing only by using both cores. The rows with the bare loop on "
+        "as many processes as verification uses show what a second process adds on this machine (two "
+        "virtual CPUs), even to a loop that does nothing but hash bytes already in memory: each worker "
         "loads its share first, untimed, and all start at the same moment.",
         "The large logs are written row by row exactly as `AuditLog.append` would write them (same bytes, "
         "hashes, head and checkpoints), but with one executemany per 100,000 events.",

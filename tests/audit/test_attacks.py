@@ -76,6 +76,13 @@ def test_edit_details_and_rehash_the_row(log: ConsentKit, db_url: str) -> None:
     assert _damage(log) == ("deleted", 4)
 
 
+@pytest.mark.parametrize("seq", [0, 5, 11, 12])
+def test_edit_only_a_stored_hash(log: ConsentKit, db_url: str, seq: int) -> None:
+    # The entry still hashes to its place in the tree; the stored hash (which proofs read) lies.
+    _tamper(db_url, f"UPDATE ck_audit_events SET entry_hash = :h WHERE seq = {seq}", params={"h": bytes(range(32))})
+    assert _damage(log) == ("changed", seq)
+
+
 def test_delete_a_row(log: ConsentKit, db_url: str) -> None:
     _tamper(db_url, "DELETE FROM ck_audit_events WHERE seq = 7")
     assert _damage(log) == ("deleted", 7)

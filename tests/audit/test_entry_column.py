@@ -137,13 +137,11 @@ def long_log(kit: ConsentKit) -> ConsentKit:
 
 def test_ranges_verified_in_parallel_processes_join_into_the_same_tree(
         long_log: ConsentKit, monkeypatch: pytest.MonkeyPatch) -> None:
-    one = long_log.verify_audit(workers=1)
-
     def no_fallback(*_args: object) -> None:
         raise AssertionError("an intact log fell back to the sequential scan")
 
     monkeypatch.setattr("consentkit.kit._audit.scan_encoded", no_fallback)
-    two, three = (long_log.verify_audit(workers=n) for n in (2, 3))
+    one, two, three = (long_log.verify_audit(workers=n) for n in (1, 2, 3))
     assert one.ok and two.ok and three.ok
     assert (one.size, one.root) == (two.size, two.root) == (three.size, three.root)
     assert one.checkpoints == two.checkpoints == three.checkpoints
@@ -152,6 +150,7 @@ def test_ranges_verified_in_parallel_processes_join_into_the_same_tree(
 @pytest.mark.parametrize(("statement", "expected"), [
     ("UPDATE ck_audit_events SET actor = 'mallory' WHERE seq = 150", ("changed", 150)),
     ("DELETE FROM ck_audit_events WHERE seq = 101", ("deleted", 101)),
+    ("UPDATE ck_audit_events SET entry_hash = prev_hash WHERE seq = 150", ("changed", 150)),
     ("DELETE FROM ck_audit_events WHERE seq >= 180", ("truncated", 180)),
 ])
 def test_damage_found_in_parallel_is_named_as_a_single_scan_names_it(
@@ -164,3 +163,14 @@ def test_damage_found_in_parallel_is_named_as_a_single_scan_names_it(
     damage = long_log.verify_audit(workers=2).damage
     assert damage is not None and (damage.kind, damage.seq) == expected
     assert long_log.verify_audit(workers=1).damage == damage
+
+
+def test_a_worker_that_fails_leaves_the_caller_to_verify_alone(
+        long_log: ConsentKit, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    if long_log.store.engine.dialect.name == "sqlite" and long_log.store.engine.url.database in (None, ":memory:"):
+        pytest.skip("an in-memory database has no workers")
+    alone = long_log.verify_audit(workers=1)
+    monkeypatch.setattr("consentkit.storage.audit_scan._WORKER_CODE", "import sys; sys.exit(3)")
+    result = long_log.verify_audit(workers=2)
+    assert result.ok and (result.size, result.root) == (alone.size, alone.root)
+    assert "worker failed (exit 3)" in caplog.text

@@ -25,6 +25,7 @@ from consentkit.audit.verify import (
     ranges_join,
     scan_chain,
     scan_encoded,
+    scan_leaves,
 )
 from consentkit.errors import AuditIntegrityError, ErasedError, InvalidInputError, NotFoundError
 from consentkit.keys import open_sealed
@@ -32,7 +33,7 @@ from consentkit.kit._base import CheckpointInfo, KitBase, audit_aad
 from consentkit.kit._files import atomic_write
 from consentkit.storage import Tx
 from consentkit.storage.audit_log import AuditFilter, StoredCheckpoint
-from consentkit.storage.audit_scan import scan_in_parallel, worker_count
+from consentkit.storage.audit_scan import RangeWorkers, due_sizes, start_ranges, worker_count
 
 __all__ = ["AuditOps", "AuditVerification", "CheckpointInfo", "ConsistencyProof"]
 
@@ -114,20 +115,25 @@ class AuditOps(KitBase):
         result = AuditVerification()
         with self.store.read(snapshot=True) as tx:
             self._require(tx, Permission.AUDIT_READ)
-            trusted = self._authenticated_checkpoints(tx, result)
-            if result.damage is None and not deep and not tx.audit.entry_column_intact():
-                result.damage = Damage(
-                    "schema", None, "the audit table no longer computes each entry from its fields "
-                    "(its definition was altered): the log cannot be trusted; run `audit verify --deep`")
-            if result.damage is None:
-                roots = [t for t, _ in trusted]
-                if deep:
-                    with closing(tx.audit.rows()) as rows:
-                        report = scan_chain(self.keys.origin, rows, roots)
-                else:
-                    report = self._scan_entries(tx, roots, workers)
-                result.size, result.root = report.size, report.root.hex()
-                result.damage = report.damage
+            stored = tx.audit.checkpoints()
+            size = tx.audit.head().size
+            # Workers start first: they read and hash while this process authenticates the checkpoints.
+            count = 1 if deep else worker_count(size, workers)
+            with start_ranges(tx.conn, self.keys.origin, size, count, [c.size for c in stored]) as ranges:
+                trusted = self._authenticated_checkpoints(stored, result)
+                if result.damage is None and not deep and not tx.audit.entry_column_intact():
+                    result.damage = Damage(
+                        "schema", None, "the audit table no longer computes each entry from its fields "
+                        "(its definition was altered): the log cannot be trusted; run `audit verify --deep`")
+                if result.damage is None:
+                    roots = [t for t, _ in trusted]
+                    if deep:
+                        with closing(tx.audit.rows()) as rows:
+                            report = scan_chain(self.keys.origin, rows, roots)
+                    else:
+                        report = self._scan_entries(tx, size, roots, ranges)
+                    result.size, result.root = report.size, report.root.hex()
+                    result.damage = report.damage
             if result.damage is None:
                 self._check_head(tx, result)
             if result.damage is None and trusted_note is not None:
@@ -136,20 +142,26 @@ class AuditOps(KitBase):
                 self._check_erasures(tx, result)
         return result
 
-    def _scan_entries(self, tx: Tx, roots: list[TrustedRoot], workers: int | None) -> ChainReport:
-        """Verify the entries the database computed, on several cores when the log is large.
+    def _scan_entries(self, tx: Tx, size: int, roots: list[TrustedRoot], ranges: RangeWorkers) -> ChainReport:
+        """Verify the entries the database computed.
 
-        Any sign of damage in the parallel scan (a range that is damaged or does not join,
-        rows beyond the head, a root that does not match) is diagnosed by one sequential
-        scan, which names the first bad entry exactly as it always has.
+        The fast path rebuilds the tree from the entries alone (this process takes the first
+        range, ``ranges`` the others) and checks the stored hashes link in SQL. It is accepted
+        only if everything matches: the ranges join, no row lies beyond the head, every signed
+        root and the head's tree agree. Anything else is diagnosed by one sequential scan,
+        which follows the chain entry by entry and names the first bad entry.
         """
-        size = tx.audit.head().size
-        count = worker_count(size, workers)
-        if count > 1:
-            scans = scan_in_parallel(tx.conn, self.keys.origin, size, count, [t.size for t in roots])
+        with closing(tx.audit.entry_bytes(0, ranges.end)) as batches:
+            first = scan_leaves(self.keys.origin, batches, block_height=ranges.height,
+                                sizes=due_sizes([t.size for t in roots], 0, ranges.end))
+        others = ranges.results()
+        if others is not None and tx.audit.links_intact(0, ranges.end):
+            scans = [first, *others]
             if ranges_join(scans, size) and tx.audit.max_seq() == (size - 1 if size else None):
                 report = finish(scans, roots)
-                if report.damage is None:
+                head = tx.audit.head()
+                if report.damage is None and (report.size, report.root) == (head.size, head.compact.root()) \
+                        and self._last_hash(tx, size) == head.last_hash.hex():
                     return report
         with closing(tx.audit.entries()) as batches:
             return scan_encoded(self.keys.origin, batches, roots, lambda seq, _at: tx.audit.raw(seq))
@@ -223,11 +235,11 @@ class AuditOps(KitBase):
 
     # -- internals ---------------------------------------------------------------------
 
-    def _authenticated_checkpoints(self, tx: Tx,
+    def _authenticated_checkpoints(self, checkpoints: list[StoredCheckpoint],
                                    result: AuditVerification) -> list[tuple[TrustedRoot, StoredCheckpoint]]:
         trusted: list[tuple[TrustedRoot, StoredCheckpoint]] = []
         verifiers = self.verifiers()
-        for stored in tx.audit.checkpoints():
+        for stored in checkpoints:
             label = f"the checkpoint signed {stored.created_at[:19]}Z (size {stored.size})"
             try:
                 cp = notes.open_checkpoint(stored.note, verifiers)

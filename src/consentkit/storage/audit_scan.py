@@ -7,28 +7,41 @@ blocks are perfect subtrees of the whole Merkle tree and the ranges join exactly
 in the same snapshot as the caller: PostgreSQL imports the caller's exported snapshot;
 on SQLite the rows below the head never change once written (appends only add rows after
 it), and anything else is damage the caller diagnoses with a single sequential scan.
+
+Workers are plain ``python -c`` processes, not ``multiprocessing``: its ``spawn`` start
+re-imports the caller's ``__main__`` in every worker (for the ``consentkit`` command, the
+whole CLI: 0.5-0.9 s before the first entry is read), and ``fork`` would copy a process
+that holds open connections. A worker that cannot start or fails leaves the caller to
+verify alone: slower, never a different answer.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import logging
 import os
+import subprocess
+import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import closing
+from dataclasses import dataclass, field
+from types import TracebackType
 
 from sqlalchemy import Connection, text
 
-from consentkit.audit.verify import RangeScan, scan_range
-from consentkit.storage._scan_worker import Target, scan_stored_range
-from consentkit.storage.audit_log import AuditLog
+from consentkit.audit.verify import NO_BLOCKS, RangeScan
+from consentkit.storage._scan_worker import Target, scan_from_json
 
-__all__ = ["PARALLEL_MIN", "available_cores", "scan_in_parallel", "split", "worker_count"]
+__all__ = ["PARALLEL_MIN", "RangeWorkers", "available_cores", "due_sizes", "split", "start_ranges", "worker_count"]
 
-#: Below this many entries one process is faster than starting another (~0.3 s).
+#: Below this many entries one process is faster than starting another (~0.1 s).
 PARALLEL_MIN = 200_000
 _MAX_WORKERS = 4
 _BLOCK_HEIGHT = 12  # 4,096 entries a block when the log is large
+# The worker's first lines: the caller's import path (a checkout run from source has no
+# installed package), then the job.
+_WORKER_CODE = ("import json, sys; job = json.loads(sys.stdin.readline()); sys.path[:0] = job['path']; "
+                "from consentkit.storage._scan_worker import main; main(job)")
+_log = logging.getLogger(__name__)
 
 
 def available_cores() -> int:
@@ -46,33 +59,85 @@ def split(size: int, workers: int) -> tuple[int, list[int]]:
     return height, starts
 
 
-def scan_in_parallel(conn: Connection, origin: str, size: int, workers: int, sizes: Sequence[int]) -> list[RangeScan]:
-    """Scan entries 0..size-1 in ``workers`` ranges: the caller's process takes the first,
-    child processes the others. Ranges come back in order; check they join before use."""
+def due_sizes(sizes: Sequence[int], start: int, end: int) -> list[int]:
+    """The checkpoint sizes a range must snapshot: those it reaches (0 only for the first)."""
+    return [s for s in sizes if start < s <= end or s == start == 0]
+
+
+@dataclass
+class RangeWorkers:
+    """Worker processes verifying every range but the first, which the caller scans itself."""
+
+    end: int  #: where the caller's own range (from 0) ends
+    height: int  #: block height of every range
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def results(self) -> list[RangeScan] | None:
+        """The workers' range scans in order, or ``None`` if any worker failed."""
+        scans = []
+        for process in self.processes:
+            out = process.stdout.read() if process.stdout is not None else b""  # stdin is closed; stderr dropped
+            if process.wait() != 0:
+                _log.warning("an audit verification worker failed (exit %s): verifying in one process",
+                             process.returncode)
+                return None
+            scans.append(scan_from_json(json.loads(out)))
+        return scans
+
+    def __enter__(self) -> RangeWorkers:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    stream.close()
+
+
+def start_ranges(conn: Connection, origin: str, size: int, workers: int, sizes: Sequence[int]) -> RangeWorkers:
+    """Start ``workers - 1`` processes on the ranges after the first; the caller scans entries
+    ``0..end - 1`` with block height ``height`` itself, then collects :meth:`RangeWorkers.results`.
+
+    With one worker, an in-memory database (no file a worker could open) or no Python
+    executable to start, there are no workers and the caller's range is the whole log.
+    """
+    target = _target(conn) if workers > 1 else None
+    if target is None or not sys.executable:
+        return RangeWorkers(size, NO_BLOCKS)
     height, starts = split(size, workers)
     ends = [*starts[1:], size]
+    ranges = RangeWorkers(ends[0], height)
+    path = [p for p in sys.path if p]
+    for start, end in zip(starts[1:], ends[1:], strict=True):
+        job = {"path": path, "target": target, "origin": origin, "start": start, "end": end, "height": height,
+               "sizes": due_sizes(sizes, start, end)}
+        try:
+            process = subprocess.Popen([sys.executable, "-c", _WORKER_CODE], stdin=subprocess.PIPE,  # noqa: S603
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except OSError:
+            _log.warning("could not start an audit verification worker: verifying in one process")
+            ranges.__exit__(None, None, None)
+            return RangeWorkers(size, NO_BLOCKS)
+        ranges.processes.append(process)
+        if process.stdin is not None:  # always, with stdin=PIPE
+            # One line, far below a pipe's buffer: this never waits for the worker.
+            process.stdin.write(json.dumps(job).encode() + b"\n")
+            process.stdin.close()
+    return ranges
+
+
+def _target(conn: Connection) -> Target | None:
     url = conn.engine.url
     if conn.dialect.name == "postgresql":
         snapshot = str(conn.execute(text("SELECT pg_export_snapshot()")).scalar_one())
-        target: Target = ("postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False),
-                          snapshot)
-    elif url.database and url.database != ":memory:":
-        target = ("sqlite", url.database, None)
-    else:
-        return []  # an in-memory database has no file a worker could open: the caller scans alone
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding connections
-    with ProcessPoolExecutor(max_workers=len(starts) - 1, mp_context=context) as pool:
-        futures = [pool.submit(scan_stored_range, target, origin, start, end, height,
-                               _due(sizes, start, end))
-                   for start, end in zip(starts[1:], ends[1:], strict=True)]
-        with closing(AuditLog(conn).entries(ends[0])) as batches:
-            first = scan_range(origin, batches, block_height=height, sizes=_due(sizes, 0, ends[0]))
-        return [first, *(future.result() for future in futures)]
-
-
-def _due(sizes: Sequence[int], start: int, end: int) -> list[int]:
-    """The checkpoint sizes a range must snapshot: those it reaches (0 only for the first)."""
-    return [s for s in sizes if start < s <= end or s == start == 0]
+        return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False), snapshot
+    if url.database and url.database != ":memory:":
+        return "sqlite", url.database, None
+    return None
 
 
 def worker_count(size: int, requested: int | None) -> int:
