@@ -272,7 +272,8 @@ def subject_report(facts: SubjectFacts, pack: Pack, org: Organisation, *, lang: 
                     "status": "erased" if erased else "active",
                     "erased_on": facts.erased_at[:10] if facts.erased_at else None},
         "erased_text": fill(b.L["erased-text"], {"date": b.day(facts.erased_at)}) if erased else None,
-        "controller": _contact(org.controller), "dpo": _contact(org.dpo),  # the pack's is a placeholder for the operator, not a contact
+        # The pack's DPO entry is a placeholder for the operator, not a contact to show a client.
+        "controller": _contact(org.controller), "dpo": _contact(org.dpo),
         "request": b.request(),
         "data_held": [] if erased else b.data_held(),
         "purposes": [] if erased else b.purposes(disclosures),
