@@ -9,9 +9,10 @@ on SQLite the rows below the head never change once written (appends only add ro
 it), and anything else is damage the caller diagnoses with a single sequential scan.
 
 Workers are plain ``python -c`` processes, not ``multiprocessing``: its ``spawn`` start
-re-imports the caller's ``__main__`` in every worker (for the ``consentkit`` command, the
-whole CLI: 0.5-0.9 s before the first entry is read), and ``fork`` would copy a process
-that holds open connections. A worker that cannot start or fails leaves the caller to
+re-imports the caller's ``__main__`` in every worker (an application or script that
+imports ``consentkit.kit`` pays its start-up again, measured at 0.7-0.9 s before the
+worker read its first entry), and ``fork`` would copy a process that holds open
+connections. A worker that cannot start or fails leaves the caller to
 verify alone: slower, never a different answer.
 """
 
