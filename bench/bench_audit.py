@@ -11,8 +11,10 @@ import base64
 import hashlib
 import multiprocessing
 import random
+import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,8 +66,8 @@ def _step(label: str) -> Iterator[None]:
     print(f"   {label}: {time.perf_counter() - start:.1f} s", file=sys.stderr)
 
 
-def _init(url: str, directory: Path) -> ConsentKit:
-    kit, _ = ConsentKit.init(url, directory / f"keys-{uuid.uuid4().hex[:6]}", actor="bench",
+def _init(url: str, directory: Path, keys: Path | None = None) -> ConsentKit:
+    kit, _ = ConsentKit.init(url, keys or directory / f"keys-{uuid.uuid4().hex[:6]}", actor="bench",
                              roles=(Role.SUPERVISOR,))
     return kit
 
@@ -334,6 +336,19 @@ def _verify_rate(kit: ConsentKit, size: int, repeat: int, *, deep: bool = False,
     return size / median_time(verify, repeat)
 
 
+def _cli_verify_rate(path: Path, keys: Path, size: int, repeat: int) -> float:
+    """Events/s of the ``consentkit audit verify`` command, as an auditor runs it (wall time of the process)."""
+    exe = shutil.which("consentkit") or str(Path(sys.executable).with_name("consentkit"))
+    command = [exe, "--db", f"sqlite:///{path}", "--keys", str(keys), "--actor", "bench", "audit", "verify"]
+
+    def verify() -> None:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        assert f"{size} events" in done.stdout, done.stdout
+
+    return size / median_time(verify, repeat)
+
+
 # -- proofs --------------------------------------------------------------------------------
 
 
@@ -397,8 +412,8 @@ def _bare_node_hashes(proof: Sequence[bytes]) -> bytes:
 
 
 def _verify_sqlite(directory: Path, size: int, repeat: int, proof_runs: int) -> tuple[list[Row], list[Row]]:
-    path = directory / "large.db"
-    kit = _init(f"sqlite:///{path}", directory)
+    path, keys = directory / "large.db", directory / "keys-large"
+    kit = _init(f"sqlite:///{path}", directory, keys)
     with kit:
         start = time.perf_counter()
         with _step(f"SQLite fill {size:,}"):
@@ -408,6 +423,8 @@ def _verify_sqlite(directory: Path, size: int, repeat: int, proof_runs: int) -> 
             rate = _verify_rate(kit, size, repeat)
         with _step(f"SQLite verify in one process x{repeat}"):
             single = _verify_rate(kit, size, repeat, workers=1)
+        with _step(f"SQLite `consentkit audit verify` x{repeat}"):
+            command = _cli_verify_rate(path, keys, size, repeat)
         with _step("SQLite verify --deep"):
             deep = _verify_rate(kit, size, 1, deep=True, workers=1)
         with _step("SQLite bare verify baselines"):
@@ -432,6 +449,8 @@ def _verify_sqlite(directory: Path, size: int, repeat: int, proof_runs: int) -> 
             "events/s", "bare hashlib `sha256(0x00 ‖ entry)` over the same bytes, one core", hashed,
             "≥ 300k/s and ≥ 0.5x hashlib", target),
         *parallel,
+        Row(f"SQLite: `consentkit audit verify` (the CLI, start-up included), same log ({size / command:.2f} s)",
+            command, "events/s", "`verify_audit()` in this process", rate),
         Row(f"SQLite: `verify_audit(workers=1)`, same log ({size / single:.2f} s)", single, "events/s",
             "bare sqlite3 SELECT of the generated entry + hash (no chain, no tree)", entry_scan),
         Row("SQLite: `verify_audit(deep=True)` (re-encodes the 11 fields)", deep, "events/s",
