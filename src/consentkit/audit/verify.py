@@ -187,8 +187,8 @@ def scan_range(origin: str, batches: Iterable[Sequence[EncodedRow]], *, start: i
     due.append(-1)
     next_due, due_at = due[0], 0
     mask = (1 << block_height) - 1
-    # The hot loop is inlined: an intact row costs one hash over its bytes, one node hash on
-    # average and a few comparisons. Any row that fails goes through _row_damage.
+    # An intact row costs one hash over its bytes, one node hash on average and a few
+    # comparisons. Any row that fails goes through _row_damage.
     leaf = hashlib.sha256(b"\x00" + f"{ENTRY_FORMAT}\n{origin}\n".encode())
     node = hashlib.sha256(b"\x01")
     expected = start
@@ -211,15 +211,8 @@ def scan_range(origin: str, batches: Iterable[Sequence[EncodedRow]], *, start: i
                                          following)
                 scan.size, scan.last_hash = expected - start, prev or b""
                 return scan
-            prev = digest = stored
-            carry = expected & mask  # CompactRange.append: merge equal-height peaks like a binary carry
-            while carry & 1:
-                state = node.copy()
-                state.update(peaks.pop())
-                state.update(digest)
-                digest = state.digest()
-                carry >>= 1
-            peaks.append(digest)
+            prev = stored
+            _add_peak(node, peaks, stored, expected & mask)
             expected += 1
             if not expected & mask:
                 blocks.append(peaks.pop())
@@ -282,14 +275,7 @@ def scan_leaves(origin: str, batches: Iterable[Sequence[bytes]], *, start: int =
             upper += _prefix_peaks(levels, len(entries))
             at = end
             break
-        digest, carry = levels[-1][0], (at >> height) & ((1 << (block_height - height)) - 1)
-        while carry & 1:  # CompactRange.append, a chunk at a time
-            state = node.copy()
-            state.update(upper.pop())
-            state.update(digest)
-            digest = state.digest()
-            carry >>= 1
-        upper.append(digest)
+        _add_peak(node, upper, levels[-1][0], (at >> height) & ((1 << (block_height - height)) - 1))
         at = end
         if not at & ((1 << block_height) - 1):
             blocks.append(upper.pop())
@@ -299,6 +285,18 @@ def scan_leaves(origin: str, batches: Iterable[Sequence[bytes]], *, start: int =
     scan.first_prev = _named_prev(first) if first else (GENESIS_HASH if not start else b"")
     scan.last_hash = last or scan.first_prev
     return scan
+
+
+def _add_peak(node: Any, peaks: list[bytes], digest: bytes, index: int) -> None:
+    """``CompactRange.append``: add the ``index``-th subtree of equal height, merging equal-height
+    peaks like a binary carry (``node`` is SHA-256 already fed the 0x01 node prefix)."""
+    while index & 1:
+        state = node.copy()
+        state.update(peaks.pop())
+        state.update(digest)
+        digest = state.digest()
+        index >>= 1
+    peaks.append(digest)
 
 
 def _chunks(batches: Iterable[Sequence[bytes]], chunk: int) -> Iterator[Sequence[bytes]]:
