@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, inspect
 
+from consentkit.storage._raw import RawStatements
 from consentkit.storage.actors import ActorRepository
 from consentkit.storage.audit_log import AuditLog
 from consentkit.storage.consents import ConsentRepository
@@ -28,16 +29,26 @@ class Tx:
 
     (Plain lazy attributes rather than ``functools.cached_property``, which takes a lock on
     every first access in Python 3.11: a check touches four repositories per transaction.)
+    The repositories that send raw statements share one :class:`RawStatements`, and so one
+    DB-API cursor, instead of making one each.
     """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._raw: RawStatements | None = None
         self._meta: MetaRepository | None = None
         self._actors: ActorRepository | None = None
         self._subjects: SubjectRepository | None = None
         self._consents: ConsentRepository | None = None
         self._disclosures: DisclosureRepository | None = None
         self._audit: AuditLog | None = None
+
+    @property
+    def raw(self) -> RawStatements:
+        """The transaction's raw statements (see ``storage._raw``)."""
+        if self._raw is None:
+            self._raw = RawStatements(self.conn)
+        return self._raw
 
     @property
     def meta(self) -> MetaRepository:
@@ -57,28 +68,28 @@ class Tx:
     def subjects(self) -> SubjectRepository:
         """Subjects, their wrapped keys and legal holds."""
         if self._subjects is None:
-            self._subjects = SubjectRepository(self.conn)
+            self._subjects = SubjectRepository(self.conn, self.raw)
         return self._subjects
 
     @property
     def consents(self) -> ConsentRepository:
         """Consent grants and events."""
         if self._consents is None:
-            self._consents = ConsentRepository(self.conn)
+            self._consents = ConsentRepository(self.conn, self.raw)
         return self._consents
 
     @property
     def disclosures(self) -> DisclosureRepository:
         """Disclosures and override uses."""
         if self._disclosures is None:
-            self._disclosures = DisclosureRepository(self.conn)
+            self._disclosures = DisclosureRepository(self.conn, self.raw)
         return self._disclosures
 
     @property
     def audit(self) -> AuditLog:
         """The audit trail."""
         if self._audit is None:
-            self._audit = AuditLog(self.conn)
+            self._audit = AuditLog(self.conn, self.raw)
         return self._audit
 
 
