@@ -76,6 +76,16 @@ class PersonalData:
             other_names=tuple(data.get("other_names", ())),
         )
 
+    @staticmethod
+    def birth_date_from_bytes(raw: bytes) -> date:
+        """``from_bytes(raw).birth_date`` without building the rest (a decision needs only the date).
+
+        ``raw`` comes out of AES-GCM, so it is bytes :meth:`to_bytes` wrote for a valid
+        instance: the field checks of ``__post_init__`` would pass again.
+        """
+        birth: str = json.loads(raw)["birth_date"]
+        return date.fromisoformat(birth)
+
     @property
     def all_names(self) -> tuple[str, ...]:
         """The subject's name and other names, for known-entity redaction."""

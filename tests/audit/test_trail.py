@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -64,6 +65,30 @@ def test_no_change_without_its_event(kit: ConsentKit, db_url: str) -> None:
         kit._audit(tx, AuditEvent("subject.viewed", details={"bad": float("nan")}))
     assert _count(db_url, "SELECT count(*) FROM ck_subjects") == subjects_before
     assert _count(db_url, "SELECT count(*) FROM ck_meta WHERE key = 'probe'") == 0
+
+
+@pytest.mark.parametrize("with_orm_statement", [False, True])
+def test_a_failed_write_releases_the_database(kit: ConsentKit, db_url: str, with_orm_statement: bool) -> None:
+    # SQLite: Store.write() sends BEGIN IMMEDIATE and COMMIT on the driver; a failure must
+    # still roll back and free the write lock at once, whether or not a SQLAlchemy statement
+    # autobegan inside the transaction.
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the driver-level transaction is SQLite's")
+    _populate(kit, 1)
+    with pytest.raises(InvalidInputError), kit.store.write() as tx:
+        if with_orm_statement:
+            tx.meta.put("probe", "1")
+        kit._audit(tx, AuditEvent("subject.viewed", details={"probe": 1}))
+        raise InvalidInputError("the change fails after its event was written")
+    other = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the failed write still held it
+        assert other.execute("SELECT count(*) FROM ck_meta WHERE key = 'probe'").fetchone() == (0,)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    kit.subject(_populate(kit, 1)[0])  # and the kit writes again
+    assert kit.verify_audit().ok
 
 
 def test_erasure_keeps_the_chain_verifying(kit: ConsentKit) -> None:

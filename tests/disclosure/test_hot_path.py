@@ -3,11 +3,15 @@
 decide() folds a consent's status without building its state and memoises grantor
 validity per pack; storage builds grants and the kit copies decisions without running the
 frozen ``__init__``; batches mint disclosure ids themselves and skip the UUID round trip for
-canonical subject ids. Each is checked here against the code it stands in for.
+canonical subject ids; a check reads only the birth date out of the sealed personal data;
+the audit append restores the head's compact range without re-checking each peak and MACs
+it with the one-shot HMAC. Each is checked here against the code it stands in for.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 import uuid
 from dataclasses import fields, replace
@@ -18,6 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from consentkit.audit.merkle import CompactRange
 from consentkit.config import shipped_dir
 from consentkit.consent.model import (
     CaptureContext,
@@ -35,10 +40,12 @@ from consentkit.disclosure.decide import _state, _status, decide
 from consentkit.disclosure.model import ConsentHistory, Decision, DisclosureRequest, SubjectFacts
 from consentkit.disclosure.pack_index import pack_index
 from consentkit.errors import InvalidInputError
+from consentkit.keys import KeyRing
 from consentkit.kit import ConsentKit
 from consentkit.kit._disclosure import _new_ids, _subject_id, _with_ids
 from consentkit.policy import PackLibrary
 from consentkit.storage.consents import _grant, _history_grant
+from consentkit.subjects import PersonalData
 from consentkit.types import check_subject_id
 
 LIBRARY = PackLibrary([shipped_dir("policies")])
@@ -168,3 +175,36 @@ def test_histories_read_back_what_the_repositories_read(kit: ConsentKit) -> None
     assert [grant for grant, _ in joined] == [c.grant for c in stored]
     assert [list(history) for _, history in joined] == [[e for e, _ in events[c.grant.consent_id]] for c in stored]
     assert any(history for _, history in joined)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(date(1900, 1, 1), date(2030, 12, 31)),
+       st.text(st.characters(min_codepoint=32, blacklist_categories=("Cs",)), min_size=1, max_size=40)
+       .filter(str.strip),
+       st.one_of(st.none(), st.text(st.characters(min_codepoint=32, blacklist_categories=("Cs",)), max_size=40)))
+def test_birth_date_shortcut_equals_the_full_parse(birth: date, name: str, contact: str | None) -> None:
+    raw = PersonalData(name=name, birth_date=birth, contact=contact, other_names=("Other",)).to_bytes()
+    assert PersonalData.birth_date_from_bytes(raw) == PersonalData.from_bytes(raw).birth_date == birth
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=40))
+def test_compact_range_bytes_round_trip(leaves: list[bytes]) -> None:
+    compact = CompactRange()
+    compact.extend(leaves)
+    restored = CompactRange.from_bytes(compact.to_bytes())
+    assert restored == CompactRange.from_peaks(compact.size, compact.peaks) == compact
+    assert all(type(peak) is bytes for peak in restored.peaks)
+    restored.append(bytes(32))  # an independent range: the original is unchanged
+    assert compact.size == len(leaves)
+
+
+def test_head_mac_is_hmac_sha256_and_checks() -> None:
+    keys = KeyRing.generate("example.org/log")
+    message = b"consentkit/audit-head/v1|example.org/log|1|00|00"
+    tag = keys.head_tag(message)
+    kid, _, digest = tag.partition(":")
+    derived = keys._derived(keys.master, b"consentkit/audit-head/v1")
+    assert kid == keys.master.kid
+    assert digest == hmac.new(derived, message, hashlib.sha256).hexdigest()
+    assert keys.check_head_tag(message, tag)

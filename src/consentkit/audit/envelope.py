@@ -47,6 +47,10 @@ ENTRY_FORMAT = "consentkit-audit/1"
 #: The "previous hash" of the first entry.
 GENESIS_HASH = bytes(32)
 
+# json.dumps with these options builds a new encoder per call; one shared encoder gives the
+# same text (an encoder keeps no state between calls) and every audit append uses it.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:+/=#-]{0,199}")
 
 
@@ -57,7 +61,7 @@ def canonical_json(value: Mapping[str, Any]) -> str:
     raw line feeds (JSON escapes them); it is never re-serialised from parsed values.
     """
     try:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return _CANONICAL.encode(value)
     except (TypeError, ValueError):
         raise InvalidInputError("audit details: only JSON values (no NaN, no objects)") from None
 

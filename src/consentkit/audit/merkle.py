@@ -225,9 +225,18 @@ class CompactRange:
         """Restore a range from :meth:`to_bytes`: 8-byte big-endian size, then the peaks."""
         if len(data) < _SIZE_BYTES or (len(data) - _SIZE_BYTES) % HASH_SIZE:
             raise InvalidInputError("compact range: the stored bytes have the wrong length")
-        body = data[_SIZE_BYTES:]
-        peaks = [body[i : i + HASH_SIZE] for i in range(0, len(body), HASH_SIZE)]
-        return cls.from_peaks(int.from_bytes(data[:_SIZE_BYTES], "big"), peaks)
+        # from_peaks' checks, minus those the length check above already settles: every
+        # slice is HASH_SIZE bytes and an 8-byte size is within range. Every audit append
+        # restores the head's range, so the per-peak re-checks and copies were measurable.
+        size = int.from_bytes(data[:_SIZE_BYTES], "big")
+        count = (len(data) - _SIZE_BYTES) // HASH_SIZE
+        if count != size.bit_count():
+            raise InvalidInputError(f"compact range: a tree of size {size} has {size.bit_count()} peaks, not {count}")
+        data = bytes(data)
+        restored = cls()
+        restored._size = size
+        restored._peaks = [data[i : i + HASH_SIZE] for i in range(_SIZE_BYTES, len(data), HASH_SIZE)]
+        return restored
 
     def to_bytes(self) -> bytes:
         """The encoding for storage: 8-byte big-endian size followed by the peaks."""

@@ -111,8 +111,8 @@ class KitBase:
     def _birth_date(self, stored: StoredSubject, data_key: bytes) -> date | None:
         if stored.personal is None:
             return None
-        return PersonalData.from_bytes(open_sealed(data_key, stored.personal,
-                                                   personal_aad(stored.subject_id))).birth_date
+        return PersonalData.birth_date_from_bytes(open_sealed(data_key, stored.personal,
+                                                              personal_aad(stored.subject_id)))
 
     @property
     def packs(self) -> PackLibrary:

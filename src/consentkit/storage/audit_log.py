@@ -51,10 +51,11 @@ class Head:
     compact: CompactRange
     tag: str | None = None
 
-    def message(self, origin: str) -> bytes:
-        """The bytes the head's MAC covers."""
-        return f"consentkit/audit-head/v1|{origin}|{self.size}|{self.last_hash.hex()}|" \
-               f"{self.compact.to_bytes().hex()}".encode()
+    def message(self, origin: str, compact: bytes | None = None) -> bytes:
+        """The bytes the head's MAC covers (``compact``: ``self.compact.to_bytes()`` if already made)."""
+        if compact is None:
+            compact = self.compact.to_bytes()
+        return f"consentkit/audit-head/v1|{origin}|{self.size}|{self.last_hash.hex()}|{compact.hex()}".encode()
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,9 @@ class AuditFilter:
 class AuditLog:
     """Append to and read ``ck_audit_events``; lock and update ``ck_audit_head``."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, raw: RawStatements | None = None) -> None:
         self.conn = conn
-        self._sql = RawStatements(conn)
+        self._sql = raw or RawStatements(conn)
         # The head as locked by this transaction's first append; the lock is held until commit,
         # so later appends in the same transaction reuse it (batched appends).
         self._locked: Head | None = None
@@ -137,8 +138,7 @@ class AuditLog:
                                               event.outcome, details, sealed, head.last_hash, digest))
         head.compact.append(digest)
         head.size, head.last_hash = seq + 1, digest
-        head.tag = tag(head.message(origin)) if tag is not None else None
-        self._write_head(head)
+        self._write_head(head, origin, tag)
         return AuditRecord(seq, ts, actor, event.action, event.subject_id, event.object_ref, event.outcome,
                            dict(event.details), sealed, head.last_hash, digest)
 
@@ -177,12 +177,14 @@ class AuditLog:
             return records
         self._sql.executemany(_INSERT_EVENT_SQL, rows)
         head.size, head.last_hash = head.size + len(rows), prev
-        head.tag = tag(head.message(origin)) if tag is not None else None
-        self._write_head(head)
+        self._write_head(head, origin, tag)
         return records
 
-    def _write_head(self, head: Head) -> None:
-        self._sql.execute(_UPDATE_HEAD_SQL, (head.size, head.last_hash, head.compact.to_bytes(), head.tag))
+    def _write_head(self, head: Head, origin: str, tag: Callable[[bytes], str] | None) -> None:
+        """MAC the new head and store it (the compact range encoded once for both)."""
+        compact = head.compact.to_bytes()
+        head.tag = tag(head.message(origin, compact)) if tag is not None else None
+        self._sql.execute(_UPDATE_HEAD_SQL, (head.size, head.last_hash, compact, head.tag))
 
     def rows(self, start: int = 0, end: int | None = None, *, batch: int = 20_000) -> Generator[RawRow]:
         """Stream raw rows in seq order (for export and damage classification)."""

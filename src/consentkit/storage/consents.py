@@ -161,9 +161,9 @@ def _history_grant(row: Sequence[Any]) -> ConsentGrant:
 class ConsentRepository:
     """Read and write ``ck_consents``, ``ck_consent_purposes`` and ``ck_consent_events``."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, raw: RawStatements | None = None) -> None:
         self.conn = conn
-        self.raw = RawStatements(conn)
+        self.raw = raw or RawStatements(conn)
 
     def add(self, grant: ConsentGrant, *, personal: bytes | None) -> None:
         """Store a grant (its personal fields already sealed)."""

@@ -79,9 +79,9 @@ def _record(row: Any) -> DisclosureRecord:
 class DisclosureRepository:
     """Read and write ``ck_disclosures`` and ``ck_override_uses``."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, raw: RawStatements | None = None) -> None:
         self.conn = conn
-        self.raw = RawStatements(conn)
+        self.raw = raw or RawStatements(conn)
 
     def add(self, record: DisclosureRecord) -> None:
         """Record a disclosure and the consents it rested on."""

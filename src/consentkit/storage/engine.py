@@ -68,10 +68,15 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        driver = conn.connection.driver_connection
+        if driver.in_transaction:
+            # Store.write() began it on the driver (BEGIN IMMEDIATE): a SQLAlchemy statement
+            # inside that transaction autobegins, and there is nothing to send.
+            return
         immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
         # Straight to the driver: exec_driver_sql would add SQLAlchemy's whole execution
         # path (about 100 µs) to every transaction, a fifth of a one-check transaction.
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def check_schema(engine: Engine) -> None:

@@ -58,9 +58,9 @@ _GET_MANY_SQL = (
 class SubjectRepository:
     """Read and write ``ck_subjects``, ``ck_subject_keys`` and ``ck_legal_holds``."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, raw: RawStatements | None = None) -> None:
         self.conn = conn
-        self.raw = RawStatements(conn)
+        self.raw = raw or RawStatements(conn)
 
     def add(
         self,
