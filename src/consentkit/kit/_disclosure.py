@@ -79,7 +79,8 @@ class DisclosureOps(KitBase):
             return OUTWARD_DENIAL
 
     def check_many(self, requests: Sequence[CheckRequest]) -> list[Decision]:
-        """Decide a batch in one transaction (one audit write for the whole batch)."""
+        """Decide a batch in one transaction: one audit event per decision, appended together (one
+        head update, one INSERT statement), and the permitted ones recorded for the accounting."""
         return self._check_batch(list(requests), explain=False)
 
     def disclosures(self, subject_id: str) -> list[DisclosureRecord]:
