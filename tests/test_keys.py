@@ -53,6 +53,17 @@ def test_group_readable_signing_key_is_refused(saved: tuple[KeyRing, Path]) -> N
         KeyRing.load_dir(directory)
 
 
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o770])
+def test_a_key_directory_others_may_write_to_is_refused(saved: tuple[KeyRing, Path], mode: int) -> None:
+    # Whoever can add a file there could add a signing key of their own and forge checkpoints with it.
+    _, directory = saved
+    os.chmod(directory, mode)
+    with pytest.raises(KeyStoreError, match=r"writable by group or others .*chmod 700"):
+        KeyRing.load_dir(directory)
+    os.chmod(directory, 0o755)  # noqa: S103 - readable is fine: every key file in it is private (0600)
+    assert KeyRing.load_dir(directory).origin
+
+
 def test_corrupt_key_files_are_refused_without_showing_content(saved: tuple[KeyRing, Path]) -> None:
     ring, directory = saved
     path = _key_file(directory, "master")

@@ -219,6 +219,7 @@ class KeyRing:
         index_path = directory / _KEYRING_FILE
         if not index_path.exists():
             raise KeyStoreError(f"no keys in {directory}: run `consentkit init` or pass --keys DIR")
+        _check_directory(directory)
         index = _read_index(index_path)
         origin = index["origin"]
         masters: list[SecretKey] = []
@@ -374,6 +375,20 @@ def _b64_key(source: str, text: str) -> bytes:
     if len(material) != 32:
         raise KeyStoreError(f"{source} is corrupt: expected one base64 line of 32 bytes")
     return material
+
+
+def _check_directory(directory: Path) -> None:
+    """Refuse a key directory others may write to: whoever can add a file there can add a
+    signing key of their own, which would then verify checkpoints they forged."""
+    try:
+        mode = directory.stat().st_mode
+    except OSError:
+        raise KeyStoreError(f"cannot read key directory {directory}") from None
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise KeyStoreError(
+            f"key directory {directory} is writable by group or others (mode {stat.S_IMODE(mode):o}); "
+            f"run `chmod 700 {directory}` (anyone who can write there can add a key)"
+        )
 
 
 def _read_private_file(path: Path) -> bytes:
