@@ -174,3 +174,7 @@ def test_a_worker_that_fails_leaves_the_caller_to_verify_alone(
     result = long_log.verify_audit(workers=2)
     assert result.ok and (result.size, result.root) == (alone.size, alone.root)
     assert "worker failed (exit 3)" in caplog.text
+    # A worker gone before it read its job (a broken pipe for the caller) is the same case.
+    monkeypatch.setattr("consentkit.storage.audit_scan._WORKER_CODE", "import os; os.close(0); raise SystemExit(4)")
+    result = long_log.verify_audit(workers=2)
+    assert result.ok and "worker failed (exit 4)" in caplog.text

@@ -125,9 +125,14 @@ def start_ranges(conn: Connection, origin: str, size: int, workers: int, sizes: 
             return RangeWorkers(size, NO_BLOCKS)
         ranges.processes.append(process)
         if process.stdin is not None:  # always, with stdin=PIPE
-            # One line, far below a pipe's buffer: this never waits for the worker.
-            process.stdin.write(json.dumps(job).encode() + b"\n")
-            process.stdin.close()
+            # On stdin, never on the command line, which other users can read (a PostgreSQL URL
+            # carries its password). The worker reads it before anything else, so a job longer
+            # than the pipe's buffer (many checkpoints) only waits, never deadlocks.
+            try:
+                process.stdin.write(json.dumps(job).encode() + b"\n")
+                process.stdin.close()
+            except OSError:  # the worker is already gone: results() sees its exit code
+                pass
     return ranges
 
 
