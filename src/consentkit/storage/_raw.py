@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, StatementError
 
-__all__ = ["IN_CHUNK", "RawStatements", "placeholders"]
+__all__ = ["IN_CHUNK", "RawStatements", "placeholders", "wrap_driver_error"]
 
 #: Values per ``IN (...)``: under SQLite's oldest limit of 999 bound parameters.
 IN_CHUNK = 500
@@ -27,6 +27,14 @@ IN_CHUNK = 500
 def placeholders(count: int) -> str:
     """``?, ?, ?`` for an ``IN (...)`` of ``count`` values."""
     return ", ".join("?" * count)
+
+
+def wrap_driver_error(statement: str, error: Exception, base: type[Exception]) -> StatementError:
+    """A driver error wrapped as SQLAlchemy wraps it, so ``translate_errors`` reports it the same way.
+
+    No parameters: they may be sealed personal data or ids, and never belong in an error.
+    """
+    return DBAPIError.instance(statement, None, error, base)
 
 
 @cache
@@ -101,5 +109,4 @@ class RawStatements:
         return error
 
     def _wrap(self, statement: str, error: Exception) -> StatementError:
-        # No parameters: they may be sealed personal data or ids, and never belong in an error.
-        return DBAPIError.instance(statement, None, error, self._errors())
+        return wrap_driver_error(statement, error, self._errors())

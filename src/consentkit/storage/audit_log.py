@@ -226,8 +226,7 @@ class AuditLog:
 
     def links_intact(self, start: int, end: int) -> bool:
         """Whether each stored hash of events ``start`` to ``end - 1`` is the one the next event names."""
-        marker = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-        return not self.conn.exec_driver_sql(LINKS_SQL.format(p=marker), (start, end)).scalar()
+        return not self._sql.fetchone(LINKS_SQL.format(p="?"), (start, end))[0]
 
     def max_seq(self) -> int | None:
         """The highest sequence number stored (``None`` for an empty table)."""

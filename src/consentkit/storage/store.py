@@ -12,9 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, inspect
-from sqlalchemy.exc import DBAPIError, StatementError
 
-from consentkit.storage._raw import RawStatements
+from consentkit.storage._raw import RawStatements, wrap_driver_error
 from consentkit.storage.actors import ActorRepository
 from consentkit.storage.audit_log import AuditLog
 from consentkit.storage.consents import ConsentRepository
@@ -170,7 +169,7 @@ class Store:
                 try:
                     driver.execute("BEGIN IMMEDIATE")
                 except sqlite3.Error as error:
-                    raise _driver_error("BEGIN IMMEDIATE", error) from error
+                    raise wrap_driver_error("BEGIN IMMEDIATE", error, sqlite3.Error) from error
                 yield Tx(conn)
                 if conn.in_transaction():
                     conn.commit()
@@ -178,7 +177,7 @@ class Store:
                     try:
                         driver.commit()
                     except sqlite3.Error as error:
-                        raise _driver_error("COMMIT", error) from error
+                        raise wrap_driver_error("COMMIT", error, sqlite3.Error) from error
             except BaseException:
                 # After any failure the next transaction starts on a fresh connection; closing
                 # this one hands it back to the pool, which rolls the transaction back.
@@ -229,7 +228,3 @@ class Store:
         self._local = threading.local()
         self.engine.dispose()
 
-
-def _driver_error(statement: str, error: sqlite3.Error) -> StatementError:
-    """A driver error wrapped as SQLAlchemy wraps it, so ``translate_errors`` reports it the same way."""
-    return DBAPIError.instance(statement, None, error, sqlite3.Error)
