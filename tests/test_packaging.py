@@ -68,6 +68,18 @@ def test_help_does_not_import_heavy_modules() -> None:
     assert out.stdout.strip() == ""
 
 
+def test_the_library_defers_what_only_some_commands_need() -> None:
+    # Every command but --help imports consentkit.kit: templates, receipts (JWS), schema
+    # validation and the PostgreSQL dialect load when a command uses them (~200 ms together).
+    probe = (
+        "import sys; import consentkit.kit;"
+        "names = ('jinja2', 'jwt', 'jsonschema', 'sqlalchemy.dialects.postgresql', 'presidio_analyzer');"
+        "print(','.join(m for m in names if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == ""
+
+
 def _commands(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     import click
 

@@ -40,8 +40,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import jsonschema
-
 from consentkit.clock import parse_instant
 from consentkit.consent.model import CaptureContext, ConsentEvent, ConsentGrant, Effect, Grantor
 from consentkit.consent.state import ConsentState, Status
@@ -293,6 +291,8 @@ def _safe_name(name: object) -> str:
 
 
 def _schema_problems(doc: Mapping[str, Any]) -> list[str]:
+    import jsonschema  # noqa: PLC0415 - deferred, as in policy.loader
+
     validator = jsonschema.Draft202012Validator(schema())
     problems: list[str] = []
     for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):

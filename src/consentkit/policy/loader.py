@@ -15,14 +15,15 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from importlib.resources.abc import Traversable
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError as JsonSchemaError
+from typing import TYPE_CHECKING, Any
 
 from consentkit.errors import NotFoundError, ValidationError
 from consentkit.policy.model import Pack
 from consentkit.policy.source import PackSource, field_path, parse_source
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as JsonSchemaError
 
 __all__ = ["PackLibrary", "load_schema", "validate_source"]
 
@@ -36,6 +37,8 @@ def load_schema(folder: Traversable) -> Draft202012Validator:
     It is not checked against the meta-schema here (0.2 s, on every command that loads a
     pack): tests/policy/test_loader.py checks the shipped file once.
     """
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - deferred: ~70 ms of start-up for commands without packs
+
     return Draft202012Validator(json.loads(folder.joinpath("schema.json").read_text("utf-8")))
 
 

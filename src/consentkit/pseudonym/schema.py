@@ -37,15 +37,18 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError as JsonSchemaError
 
 from consentkit.errors import ValidationError
 from consentkit.pseudonym.identifiers import KINDS
 from consentkit.pseudonym.keyed import TEXT
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as JsonSchemaError
 
 __all__ = [
     "ACTIONS",
@@ -226,7 +229,7 @@ def parse_schema(data: object, *, name: str = "schema") -> ExportSchema:
     """Validate a schema already parsed into Python data."""
     if not isinstance(data, dict):
         raise ValidationError(f"{name}: an export schema is a mapping (version: 1, columns: ...)")
-    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         problems = tuple(_explain(e) for e in errors[:_MAX_ERRORS])
         raise ValidationError(f"{name} does not match the export schema", problems)
@@ -323,4 +326,9 @@ def _path(path: Any) -> str:
 
 
 
-_VALIDATOR = Draft202012Validator(_JSON_SCHEMA)  # checked against the meta-schema in tests/pseudonym/test_schema.py
+@cache
+def _validator() -> Draft202012Validator:
+    """The schema's validator (checked against the meta-schema in tests/pseudonym/test_schema.py)."""
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - deferred: ~70 ms of start-up for commands that export nothing
+
+    return Draft202012Validator(_JSON_SCHEMA)

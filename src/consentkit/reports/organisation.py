@@ -15,13 +15,14 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from consentkit.errors import InvalidInputError, ValidationError
 from consentkit.policy import PackLibrary
 from consentkit.policy.source import parse_source
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = ["Activity", "OfficeHours", "Organisation", "load_organisation"]
 
@@ -84,6 +85,8 @@ class Organisation:
 
 @cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - deferred, as in policy.loader
+
     schema = json.loads(resources.files("consentkit.reports").joinpath("organisation.schema.json")
                         .read_text("utf-8"))
     return Draft202012Validator(schema)

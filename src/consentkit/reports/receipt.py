@@ -16,7 +16,6 @@ from typing import Any
 
 from consentkit.clock import last_day
 from consentkit.i18n import LANGUAGES, translator
-from consentkit.reports.environment import render
 
 __all__ = ["LABELS", "ReceiptPage", "page_language", "receipt_page", "render_receipt"]
 
@@ -111,4 +110,6 @@ def render_receipt(page: ReceiptPage, fmt: str, *, templates_dir: Path | None = 
     if fmt not in ("html", "text"):
         raise ValueError(f"receipt format: html or text, not {fmt}")
     name = "receipt.html.j2" if fmt == "html" else "receipt.txt.j2"
+    from consentkit.reports.environment import render  # noqa: PLC0415 - as in reports.output
+
     return render(name, {"r": asdict(page)}, templates_dir)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, cast, exists, func, literal, select, union_all
-from sqlalchemy.dialects.postgresql import JSONB
 
 from consentkit.storage.tables import (
     AuditEventRow,
@@ -66,6 +65,8 @@ class ReportQueries:
     def _json_text(self, column: Any, key: str) -> ColumnElement[Any]:
         """One top-level key of a JSON text column, as text."""
         if self.conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB  # noqa: PLC0415 - ~50 ms; SQLite never needs it
+
             text: ColumnElement[Any] = cast(column, JSONB)[key].astext
             return text
         return func.json_extract(column, f"$.{key}")
