@@ -208,3 +208,77 @@ def test_entries_past_the_newest_checkpoint_are_not_verified(run: Run, key: str,
     assert forged.exit_code == 4 and "covered by no signed checkpoint" in forged.stderr
     data = json.loads(_verify(run, key, _write(tmp_path, _appended(lines)), "--json").stdout)
     assert data["damage"]["kind"] in ("inserted", "changed") and not data["ok"]
+
+
+# -- `audit verify FILE --trusted CHECKPOINT`: the export must extend the auditor's checkpoint --
+
+
+def _kept_checkpoint(run: Run, tmp_path: Path, name: str) -> Path:
+    out = tmp_path / name
+    assert run("audit", "checkpoint", "--out", str(out)).exit_code == 0
+    return out
+
+
+def test_an_export_that_extends_the_kept_checkpoint_verifies(run: Run, key: str, tmp_path: Path) -> None:
+    kept = _kept_checkpoint(run, tmp_path, "kept.txt")
+    size = int(kept.read_text("utf-8").splitlines()[1])
+    assert run("subject", "add", "--jurisdiction", "eu-gdpr", "--name", "Bo Test",
+               "--birth-date", "1990-01-01").exit_code == 0
+    later = tmp_path / "later.jsonl"
+    assert run("audit", "export", "--out", str(later)).exit_code == 0
+    result = _verify(run, key, later, "--trusted", str(kept), "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["trusted_size"] == size and report["entries"] > size
+    human = _verify(run, key, later, "--trusted", str(kept))
+    assert f"consistent with your trusted checkpoint at size {size}" in human.stdout
+
+
+def test_an_export_cut_short_of_the_kept_checkpoint_is_truncated(run: Run, key: str, export: list[str],
+                                                                  tmp_path: Path) -> None:
+    # The export verifies on its own (its checkpoints are genuine), but the auditor has since kept
+    # a checkpoint of a longer log: the export no longer shows everything that was logged.
+    older = _write(tmp_path, export)
+    assert _verify(run, key, older).exit_code == 0
+    kept = _kept_checkpoint(run, tmp_path, "kept.txt")
+    result = _verify(run, key, older, "--trusted", str(kept), "--json")
+    assert result.exit_code == 4, result.stderr
+    damage = json.loads(result.stdout)["damage"]
+    assert damage["kind"] == "truncated" and damage["seq"] == sum(1 for line in export if "entry_hash" in line)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_export_of_a_rewritten_log_is_caught_with_the_kept_checkpoint(db_url: str, keys_dir: Path, run: Run,
+                                                                         key: str, tmp_path: Path) -> None:
+    kept = _kept_checkpoint(run, tmp_path, "kept.txt")
+    # Another log under the same keys (what a rewrite re-signed with the log's own key looks like).
+    other = Run(f"sqlite:///{tmp_path / 'rewritten.db'}", keys_dir)
+    assert other("init", "--role", "caseworker", "--role", "dpo").exit_code == 0
+    for _ in range(12):
+        assert other("subject", "add", "--jurisdiction", "eu-gdpr", "--name", "Bo Test",
+                     "--birth-date", "1990-01-01").exit_code == 0
+    rewritten = tmp_path / "rewritten.jsonl"
+    assert other("audit", "export", "--out", str(rewritten)).exit_code == 0
+    assert _verify(run, key, rewritten).exit_code == 0  # every checkpoint in it is genuine
+    result = _verify(run, key, rewritten, "--trusted", str(kept), "--json")
+    assert result.exit_code == 4, result.stderr
+    assert json.loads(result.stdout)["damage"]["kind"] == "re-signed"
+
+
+def test_a_kept_checkpoint_that_is_not_one_is_a_usage_error(run: Run, key: str, export: list[str],
+                                                            tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.txt"
+    garbage.write_text("not a checkpoint\n", "utf-8")
+    for target in ([], [str(_write(tmp_path, export))]):
+        result = run("audit", "verify", *target, "--public-key", key, "--trusted", str(garbage))
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"consentkit: error: --trusted {garbage}: not a signed checkpoint")
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_proof_file_with_a_kept_checkpoint_is_a_usage_error(run: Run, key: str, tmp_path: Path) -> None:
+    proof = tmp_path / "proof.txt"
+    assert run("audit", "prove", "1", "--out", str(proof)).exit_code == 0
+    kept = _kept_checkpoint(run, tmp_path, "kept.txt")
+    result = _verify(run, key, proof, "--trusted", str(kept))
+    assert result.exit_code == 1 and "--trusted: an inclusion proof" in result.stderr

@@ -17,7 +17,8 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from consentkit.audit.checkpoint import NoteVerifier, open_checkpoint, parse_note
+from consentkit.audit.checkpoint import Checkpoint, NoteVerifier, open_checkpoint, parse_note
+from consentkit.audit.merkle import root
 from consentkit.audit.verify import ChainReport, RawRow, TrustedRoot, scan_chain
 from consentkit.errors import AuditIntegrityError, InvalidInputError
 
@@ -38,6 +39,7 @@ class ExportVerification:
     report: ChainReport
     checkpoints: int
     covered: int
+    trusted_size: int | None = None  #: the size of the auditor's own checkpoint the export extends
 
 
 def export_lines(origin: str, rows: Iterable[RawRow], notes: Sequence[str], exported_at: str) -> Iterator[str]:
@@ -215,10 +217,16 @@ def _parses_as_note(note: str) -> bool:
     return True
 
 
-def verify_export(lines: Iterable[str], verifiers: Sequence[NoteVerifier]) -> ExportVerification:
+def verify_export(lines: Iterable[str], verifiers: Sequence[NoteVerifier], *,
+                  trusted_note: str | None = None) -> ExportVerification:
     """Verify an export with the auditor's keys; raises :class:`AuditIntegrityError` on damage
     (including a line damaged so that it no longer parses) and :class:`InvalidInputError` when
-    the lines are not an audit export at all."""
+    the lines are not an audit export at all.
+
+    With ``trusted_note`` (a checkpoint the auditor kept from earlier), the export must also
+    extend it: an export cut short, or a log rewritten and re-signed with its own key since
+    then, is damage even though every checkpoint inside the file verifies.
+    """
     parsed = _read(lines)
     origin, rows, broken = parsed.origin, parsed.rows, parsed.broken
     if not parsed.notes:
@@ -257,4 +265,34 @@ def verify_export(lines: Iterable[str], verifiers: Sequence[NoteVerifier]) -> Ex
             f"checkpoint (the newest covers {covered}): an export is signed up to its last entry, so "
             "entries were added after it was written, or its last checkpoint was removed",
             kind="inserted", seq=covered)
-    return ExportVerification(origin, report, len(trusted), covered)
+    if trusted_note is None:
+        return ExportVerification(origin, report, len(trusted), covered)
+    kept = _trusted_checkpoint(trusted_note, verifiers, origin)
+    _check_extends(rows, kept)
+    return ExportVerification(origin, report, len(trusted), covered, kept.size)
+
+
+def _check_extends(rows: Sequence[RawRow], kept: Checkpoint) -> None:
+    """Entries that verified (their stored hashes are their leaves) must start with the tree
+    of the auditor's checkpoint."""
+    if kept.size > len(rows):
+        raise AuditIntegrityError(
+            f"your trusted checkpoint covers {kept.size} entries but the export has {len(rows)}: entries "
+            "were cut off, or the log was rolled back", kind="truncated", seq=len(rows))
+    if kept.size and root([row[10] for row in rows[:kept.size]]) != kept.root:
+        raise AuditIntegrityError(
+            f"the export does not extend your trusted checkpoint (size {kept.size}): the log was rewritten "
+            "and its checkpoints re-signed after you took yours", kind="re-signed")
+
+
+def _trusted_checkpoint(note: str, verifiers: Sequence[NoteVerifier], origin: str) -> Checkpoint:
+    try:
+        kept = open_checkpoint(note, verifiers)
+    except AuditIntegrityError as error:
+        raise AuditIntegrityError(f"your trusted checkpoint: {error.message}", kind=error.kind) from None
+    except InvalidInputError as error:
+        raise InvalidInputError(f"--trusted: not a signed checkpoint ({error})") from None
+    if kept.origin != origin:
+        raise AuditIntegrityError(f"your trusted checkpoint is for log {kept.origin}, not {origin}",
+                                  kind="unknown-key")
+    return kept

@@ -29,7 +29,8 @@ def audit() -> None:
 @audit.command("verify")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--trusted", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A checkpoint you kept from an earlier `audit checkpoint --out`: prove the log extends it.")
+              help="A checkpoint you kept from an earlier `audit checkpoint --out`: prove the log (or the "
+                   "export FILE) extends it.")
 @click.option("--public-key", "public_keys", multiple=True,
               help="Verifier key (name+id+key) or a signing-*.pub file; repeatable. For FILE.")
 @click.option("--deep", is_flag=True,
@@ -43,10 +44,11 @@ def audit_verify(app: App, file: Path | None, trusted: Path | None, public_keys:
 
     Exit code 4 names the first damaged entry and the kind of damage.
     """
+    trusted_note = _trusted_note(trusted) if trusted else None
     if file is not None:
-        _verify_file(app, file, public_keys)
+        _verify_file(app, file, public_keys, trusted_note)
         return
-    result = app.kit().verify_audit(trusted_note=_read_text(trusted) if trusted else None, deep=deep)
+    result = app.kit().verify_audit(trusted_note=trusted_note, deep=deep)
     app.emit(_result_json(result), human=_result_text(result))
     if not result.ok:
         click.echo(f"consentkit: audit trail damaged: {result.damage.message}", err=True)  # type: ignore[union-attr]
@@ -157,8 +159,22 @@ def _read_text(file: Path) -> str:
         raise InvalidInputError(f"cannot read {file} as UTF-8 text") from None
 
 
-def _verify_file(app: App, file: Path, public_keys: tuple[str, ...]) -> None:
-    """Verify an export or proof file offline.
+def _trusted_note(file: Path) -> str:
+    """The auditor's kept checkpoint (``--trusted``), checked for form before anything else."""
+    from consentkit.audit.checkpoint import parse_note
+    from consentkit.errors import InvalidInputError
+
+    text = _read_text(file)
+    try:
+        parse_note(text)
+    except InvalidInputError as error:
+        raise InvalidInputError(f"--trusted {file}: not a signed checkpoint from `audit checkpoint --out` "
+                                f"({error})") from None
+    return text
+
+
+def _verify_file(app: App, file: Path, public_keys: tuple[str, ...], trusted_note: str | None) -> None:
+    """Verify an export or proof file offline (an export also against the auditor's kept checkpoint).
 
     Exit 1 when the file cannot be read, is empty or is neither an export nor a proof file
     (or a key argument is bad); exit 4, naming the line, when it is one of them but was
@@ -175,13 +191,16 @@ def _verify_file(app: App, file: Path, public_keys: tuple[str, ...]) -> None:
     is_proof = looks_like_proof(text)
     if not is_proof and not looks_like_export(lines):
         raise InvalidInputError(f"{file} is not a consentkit audit export or inclusion proof file")
+    if is_proof and trusted_note is not None:
+        raise InvalidInputError("--trusted: an inclusion proof holds no log to compare with your checkpoint; "
+                                "give --trusted with an export or with the database")
     verifiers = _verifiers(app, public_keys)
     what = "inclusion-proof" if is_proof else "export"
     try:
         if is_proof:
             proof = verify_proof(text, verifiers)
         else:
-            result = verify_export(lines, verifiers)
+            result = verify_export(lines, verifiers, trusted_note=trusted_note)
     except AuditIntegrityError as error:
         _file_damaged(app, file, what, error)
         return
@@ -190,10 +209,13 @@ def _verify_file(app: App, file: Path, public_keys: tuple[str, ...]) -> None:
                  human=f"proof verified: entry {proof.index} is in the signed log")
         return
     report = result.report
+    human = (f"export verified: {report.size} entries of {result.origin}, {result.checkpoints} signed "
+             f"checkpoint(s) verified, newest covers {result.covered}")
+    if result.trusted_size is not None:
+        human += f"\nconsistent with your trusted checkpoint at size {result.trusted_size}"
     app.emit({"ok": True, "kind": what, "origin": result.origin, "entries": report.size,
-              "checkpoints": result.checkpoints, "covered": result.covered, "root": report.root.hex()},
-             human=f"export verified: {report.size} entries of {result.origin}, {result.checkpoints} signed "
-                   f"checkpoint(s) verified, newest covers {result.covered}")
+              "checkpoints": result.checkpoints, "covered": result.covered, "root": report.root.hex(),
+              "trusted_size": result.trusted_size}, human=human)
 
 
 def _read_evidence(file: Path) -> str:
