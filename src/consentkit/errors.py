@@ -129,9 +129,9 @@ class AuditIntegrityError(IntegrityError):
 
     ``seq`` is the first bad entry (when one can be named) and ``kind`` the damage:
     ``changed``, ``deleted``, ``inserted``, ``reordered``, ``truncated``, ``forged-checkpoint``,
-    ``re-signed``, ``unknown-key``, ``key-destroyed``, or ``malformed`` (a line of an export or
-    proof file was damaged so that it no longer parses). ``line`` is the line of the file
-    being verified, when the damage is in a file.
+    ``re-signed``, ``unknown-key``, ``key-destroyed``, ``key-restored``, ``forged-head``, or
+    ``malformed`` (a line of an export or proof file was damaged so that it no longer parses).
+    ``line`` is the line of the file being verified, when the damage is in a file.
     """
 
     def __init__(self, message: str, *, kind: str, seq: int | None = None, line: int | None = None) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, create_engine, text
 from consentkit.audit.checkpoint import Checkpoint, sign_checkpoint
 from consentkit.audit.envelope import encode_entry, entry_hash
 from consentkit.audit.merkle import CompactRange
+from consentkit.errors import AuditIntegrityError
 from consentkit.keys import KeyRing
 from consentkit.kit import ConsentKit
 from consentkit.storage.audit_log import Head
@@ -262,3 +263,57 @@ def test_a_rolled_back_log_is_caught_with_a_trusted_checkpoint(log: ConsentKit, 
     trusted = log.checkpoint().note
     _tamper(db_url, "DELETE FROM ck_audit_checkpoints", "DELETE FROM ck_audit_events WHERE seq >= 11")
     assert _damage(log, trusted=trusted)[0] == "truncated"
+
+
+def test_a_rewritten_head_stops_every_write_instead_of_being_laundered(log: ConsentKit, db_url: str) -> None:
+    # Appending to (or signing a checkpoint of) a head rewritten in the database would give it a
+    # valid MAC and signature. Every write refuses instead, and writes nothing.
+    _tamper(db_url, "UPDATE ck_audit_head SET size = size - 5")
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        before = [conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                  for table in ("ck_subjects", "ck_audit_events", "ck_audit_checkpoints")]
+    with pytest.raises(AuditIntegrityError) as refused:
+        log.checkpoint()
+    assert refused.value.kind == "forged-head" and "nothing was written" in refused.value.message
+    with pytest.raises(AuditIntegrityError):
+        log.add_subject(jurisdiction="se", name="Klient 9", birth_date=date(1991, 1, 1))
+    with engine.connect() as conn:
+        after = [conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                 for table in ("ck_subjects", "ck_audit_events", "ck_audit_checkpoints")]
+    engine.dispose()
+    assert after == before
+    assert not log.verify_audit().ok
+
+
+def test_an_export_refused_by_a_rewritten_head_leaves_the_earlier_file(log: ConsentKit, db_url: str,
+                                                                        tmp_path: Path) -> None:
+    out = tmp_path / "audit.jsonl"
+    log.export_audit(out)
+    earlier = out.read_bytes()
+    _tamper(db_url, "UPDATE ck_audit_head SET size = size - 5")
+    with pytest.raises(AuditIntegrityError):
+        log.export_audit(out)
+    assert out.read_bytes() == earlier
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_an_erased_subject_restored_from_a_backup_is_caught_and_can_be_erased_again(log: ConsentKit,
+                                                                                   db_url: str) -> None:
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        subject_id, wrapped = conn.execute(text(
+            "SELECT subject_id, wrapped FROM ck_subject_keys ORDER BY subject_id LIMIT 1")).one()
+        personal = conn.execute(text("SELECT personal FROM ck_subjects WHERE subject_id = :s"),
+                                {"s": subject_id}).scalar_one()
+    engine.dispose()
+    log.erase_subject(subject_id)
+    assert log.verify_audit().erased_subjects == 1
+    _tamper(db_url, "UPDATE ck_subject_keys SET wrapped = :w, destroyed_at = NULL WHERE subject_id = :s",
+            "UPDATE ck_subjects SET personal = :p WHERE subject_id = :s",
+            params={"w": bytes(wrapped), "p": bytes(personal), "s": subject_id})
+    result = log.verify_audit()
+    assert result.damage is not None and result.damage.kind == "key-restored"
+    assert subject_id in result.damage.message
+    log.erase_subject(subject_id)  # erased again, not refused as "already erased"
+    assert log.verify_audit().ok

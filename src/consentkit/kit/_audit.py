@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import secrets
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -27,7 +29,7 @@ from consentkit.audit.verify import (
     scan_encoded,
     scan_leaves,
 )
-from consentkit.errors import AuditIntegrityError, ErasedError, InvalidInputError, NotFoundError
+from consentkit.errors import AuditIntegrityError, ErasedError, InvalidInputError, NotFoundError, StorageError
 from consentkit.keys import open_sealed
 from consentkit.kit._base import CheckpointInfo, KitBase, audit_aad
 from consentkit.kit._files import atomic_write
@@ -205,19 +207,30 @@ class AuditOps(KitBase):
         """Write the trail with its checkpoints (JSON Lines) or as FHIR R4 AuditEvents; returns the count."""
         if fmt not in ("jsonl", "fhir"):
             raise InvalidInputError("--format: choose jsonl or fhir")
-        with self.store.write() as tx:
-            self._require(tx, Permission.AUDIT_READ)
-            self._require(tx, Permission.AUDIT_CHECKPOINT)
-            self._sign_checkpoint(tx)
-            size = tx.audit.head().size
-            if fmt == "jsonl":
-                lines = export_lines(self.keys.origin, tx.audit.rows(),
-                                     [c.note for c in tx.audit.checkpoints()], self._now())
-                atomic_write(out, _joined(lines))
-            else:
-                bundle = fhir_bundle(self.keys.origin, tx.audit.rows())
-                atomic_write(out, iter([json.dumps(bundle, ensure_ascii=False, indent=1)]))
-            self._audit(tx, AuditEvent("audit.exported", details={"format": fmt, "entries": size}))
+        # Written beside OUT first and moved into place only once the export's audit event
+        # (and its checkpoint) committed: no export without its event, nothing of an earlier
+        # OUT lost when the export fails.
+        staged = out.with_name(f".{out.name}.{secrets.token_hex(4)}.staged")
+        try:
+            with self.store.write() as tx:
+                self._require(tx, Permission.AUDIT_READ)
+                self._require(tx, Permission.AUDIT_CHECKPOINT)
+                self._sign_checkpoint(tx)
+                size = tx.audit.head().size
+                if fmt == "jsonl":
+                    lines = export_lines(self.keys.origin, tx.audit.rows(),
+                                         [c.note for c in tx.audit.checkpoints()], self._now())
+                    atomic_write(staged, _joined(lines))
+                else:
+                    bundle = fhir_bundle(self.keys.origin, tx.audit.rows())
+                    atomic_write(staged, iter([json.dumps(bundle, ensure_ascii=False, indent=1)]))
+                self._audit(tx, AuditEvent("audit.exported", details={"format": fmt, "entries": size}))
+            try:
+                os.replace(staged, out)
+            except OSError as error:
+                raise StorageError(f"cannot write {out}: {error.strerror or 'I/O error'}") from None
+        finally:
+            staged.unlink(missing_ok=True)
         return size
 
     def audit_log(self, where: AuditFilter) -> list[AuditRecord]:
@@ -310,6 +323,14 @@ class AuditOps(KitBase):
                 "key-destroyed", None,
                 f"{len(unexplained)} subject key(s) were destroyed without an erasure event "
                 f"(first: subject {unexplained[0]})")
+            return
+        restored = tx.subjects.with_keys(recorded)
+        if restored:
+            result.damage = Damage(
+                "key-restored", None,
+                f"{len(restored)} subject(s) erased in the log have a data key again (first: subject "
+                f"{restored[0]}): their data was put back, e.g. from a backup; erase them again "
+                "(`consentkit subject erase`)")
             return
         result.erased_subjects = len(recorded)
         result.erased_events = tx.audit.count_for_subjects(recorded)

@@ -145,7 +145,7 @@ class KitBase:
             return base64.b64encode(blob).decode("ascii")
 
         record = tx.audit.append(event, origin=origin, ts=ts or self._now(), actor=self.actor, seal=sealer,
-                                 tag=self.keys.head_tag)
+                                 tag=self.keys.head_tag, check=self.keys.check_head_tag)
         if (record.seq + 1) % CHECKPOINT_EVERY == 0:
             self._sign_checkpoint(tx)
         return record
@@ -162,13 +162,13 @@ class KitBase:
             return base64.b64encode(blob).decode("ascii")
 
         records = tx.audit.append_many(events, origin=origin, ts=self._now(), actor=self.actor, seal=sealer,
-                                       tag=self.keys.head_tag)
+                                       tag=self.keys.head_tag, check=self.keys.check_head_tag)
         if records and records[0].seq // CHECKPOINT_EVERY != (records[-1].seq + 1) // CHECKPOINT_EVERY:
             self._sign_checkpoint(tx)
         return records
 
     def _sign_checkpoint(self, tx: Tx) -> CheckpointInfo:
-        head = tx.audit.head()
+        head = tx.audit.trusted_head(self.keys.origin, self.keys.check_head_tag, lock=False)
         cp = notes.Checkpoint(self.keys.origin, head.size, head.compact.root())
         signer = self.keys.signer
         note = notes.sign_checkpoint(cp, signer.name, signer.private_key)

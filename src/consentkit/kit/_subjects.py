@@ -142,7 +142,10 @@ class SubjectOps(KitBase):
         refused = False
         with self.store.write() as tx:
             self._require(tx, Permission.SUBJECT_ERASE)
-            stored = self._live_subject(tx, subject_id)
+            stored = self._subject(tx, subject_id)
+            if stored.erased_at and stored.wrapped is None:
+                raise OperationRefusedError(f"this subject was already erased on {stored.erased_at[:10]}")
+            # An erased subject whose key is back (restored from a backup) is erased again.
             if stored.on_hold:
                 refused = True
                 self._audit(tx, AuditEvent("subject.erase-refused", stored.subject_id,

@@ -19,7 +19,7 @@ from consentkit.audit.envelope import canonical_json, check_token, encode_entry,
 from consentkit.audit.events import AuditEvent, AuditRecord
 from consentkit.audit.merkle import CompactRange
 from consentkit.audit.verify import EncodedRow, RawRow
-from consentkit.errors import StorageError
+from consentkit.errors import AuditIntegrityError, StorageError
 from consentkit.storage._raw import RawStatements
 from consentkit.storage._scan_worker import LINKS_SQL
 from consentkit.storage.entry_sql import entry_column_intact
@@ -91,6 +91,7 @@ class AuditLog:
         # The head as locked by this transaction's first append; the lock is held until commit,
         # so later appends in the same transaction reuse it (batched appends).
         self._locked: Head | None = None
+        self._trusted = False  # the locked head's MAC was checked (see trusted_head)
 
     def head(self, *, lock: bool = False) -> Head:
         """The head row; ``lock`` takes the row lock that serialises appends on PostgreSQL."""
@@ -106,6 +107,24 @@ class AuditLog:
             self._locked = head
         return head
 
+    def trusted_head(self, origin: str, check: Callable[[bytes, str], bool] | None, *, lock: bool = True) -> Head:
+        """The head, refused unless ``check(message, tag)`` accepts its MAC (once per transaction).
+
+        Appending to, or signing a checkpoint of, a head rewritten in the database would
+        launder the rewrite: the new head would carry a valid MAC and the checkpoint a valid
+        signature. So writes fail closed (nothing is written) until `audit verify` has been
+        run and the damage dealt with. An empty log's head (size 0) has no MAC yet.
+        """
+        head = self.head(lock=lock)
+        if check is None or (self._trusted and head is self._locked):
+            return head
+        if head.size and (head.tag is None or not check(head.message(origin), head.tag)):
+            raise AuditIntegrityError(
+                "the audit log's head was changed outside consentkit (its MAC does not verify): nothing was "
+                "written; run `consentkit audit verify`", kind="forged-head", seq=head.size - 1)
+        self._trusted = head is self._locked
+        return head
+
     def append(
         self,
         event: AuditEvent,
@@ -115,12 +134,14 @@ class AuditLog:
         actor: str,
         seal: Callable[[int], str | None] | None = None,
         tag: Callable[[bytes], str] | None = None,
+        check: Callable[[bytes, str], bool] | None = None,
     ) -> AuditRecord:
         """Append one event in the caller's transaction and return it with its seq and hash.
 
         ``seal(seq)`` returns the sealed personal details: the seq is part of the
         ciphertext's associated data, so it must be known before encrypting. ``tag`` MACs
-        the new head (see :meth:`Head.message`).
+        the new head (see :meth:`Head.message`); ``check`` verifies the current head's MAC
+        first (:meth:`trusted_head`).
         """
         check_token("actor", actor)
         check_token("action", event.action)
@@ -128,7 +149,7 @@ class AuditLog:
         if event.object_ref is not None:
             check_token("object ref", event.object_ref)
         details = canonical_json(event.details)
-        head = self.head(lock=True)
+        head = self.trusted_head(origin, check)
         seq = head.size
         sealed = seal(seq) if seal is not None else None
         entry = encode_entry(origin, seq, ts, actor, event.action, event.subject_id, event.object_ref,
@@ -151,9 +172,10 @@ class AuditLog:
         actor: str,
         seal: Callable[[int, AuditEvent], str | None] | None = None,
         tag: Callable[[bytes], str] | None = None,
+        check: Callable[[bytes, str], bool] | None = None,
     ) -> list[AuditRecord]:
         """Append several events with one INSERT and one head update (batched decisions)."""
-        head = self.head(lock=True)
+        head = self.trusted_head(origin, check)
         records, rows = [], []
         prev = head.last_hash
         check_token("actor", actor)

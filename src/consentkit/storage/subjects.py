@@ -157,6 +157,14 @@ class SubjectRepository:
         )
         return sorted(self.conn.execute(query).scalars().all())
 
+    def with_keys(self, subject_ids: set[str]) -> list[str]:
+        """Those of ``subject_ids`` whose data key is still there (not destroyed)."""
+        if not subject_ids:
+            return []
+        query = select(SubjectKeyRow.subject_id).where(
+            SubjectKeyRow.subject_id.in_(sorted(subject_ids)), SubjectKeyRow.wrapped.is_not(None))
+        return sorted(self.conn.execute(query).scalars().all())
+
     def place_hold(self, subject_id: str, *, at: str, by: str, reason_sealed: bytes | None) -> int:
         """Record a legal hold; returns its id."""
         result = self.conn.execute(insert(LegalHoldRow).values(
