@@ -144,6 +144,21 @@ def test_packs_without_statutory_elements_take_the_scope_alone(kit: ConsentKit, 
 
 
 @pytest.mark.parametrize("pack", PACKS)
+def test_a_minor_cannot_consent_by_dating_the_consent_after_their_birthday(kit: ConsentKit, pack: str) -> None:
+    # Who may give a consent is decided on the day it is given, not the day it starts.
+    profile = PROFILES[pack]
+    born = date(2026 - profile.self_consent_age, 9, 9)  # one year short on the clock's 2026-03-02
+    subject = _subject(kit, pack, born)
+    comes_of_age = datetime.combine(birthday_of_age(born, profile.self_consent_age), datetime.min.time(), UTC)
+    later = comes_of_age + timedelta(days=1)
+    with pytest.raises(ValidationError) as caught:
+        kit.grant_consent(subject, **_fields(pack, categories=["identity", "contact"], valid_from=later,
+                                             valid_until=later + timedelta(days=300)))
+    assert any(p.startswith("guardian-required") for p in caught.value.problems), caught.value.problems
+    assert kit.consents(subject) == []
+
+
+@pytest.mark.parametrize("pack", PACKS)
 def test_minor_needs_a_guardian(kit: ConsentKit, pack: str) -> None:
     profile = PROFILES[pack]
     age = profile.self_consent_age - 1

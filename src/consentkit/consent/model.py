@@ -8,7 +8,7 @@ re-affirmed); its state at any moment is a pure fold of that history (``consent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from consentkit.errors import InvalidInputError
@@ -146,6 +146,13 @@ class ConsentGrant:
     irrevocable_until: datetime | None = None
     attested: frozenset[str] = frozenset()
     supersedes: str | None = None
+
+    def given_on(self) -> date:
+        """The day the consent was given, which decides who could give it: the day it starts, or
+        the day it was recorded if that is earlier. A consent dated to start after a minor's
+        birthday was still given by the minor; a form signed last month and recorded today was
+        given last month."""
+        return min(self.valid_from, self.recorded_at).date()
 
 
 @dataclass(frozen=True)

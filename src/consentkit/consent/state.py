@@ -96,7 +96,7 @@ def state_at(
         comes_of_age = birthday_of_age(birth_date, self_consent_age)
         # Only a consent given *for a minor* meets the age: a representative's consent for
         # an adult (or one given after the birthday) is not affected.
-        if grant.valid_from.date() < comes_of_age <= at.date() and (
+        if grant.given_on() < comes_of_age <= at.date() and (
                 reaffirmed_at is None or reaffirmed_at.date() < comes_of_age):
             if at_self_consent_age == "lapse":
                 return ConsentState(Status.LAPSED, datetime.combine(comes_of_age, datetime.min.time(), at.tzinfo))

@@ -74,7 +74,7 @@ def guardian_age(pack: Pack, grant: ConsentGrant) -> int | None:
 def grantor_problem(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> str | None:
     """Why the grantor cannot give this consent for a subject of this age, or ``None``."""
     policy = pack.consent
-    age = age_on(birth_date, grant.valid_from.date()) if birth_date else None
+    age = age_on(birth_date, grant.given_on()) if birth_date else None
     scope = grant.scope
     required = None
     for rule in policy.rules:
@@ -123,7 +123,7 @@ def check_grant(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> Non
 def _form_problems(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> list[str]:
     policy = pack.consent
     scope = grant.scope
-    age = age_on(birth_date, grant.valid_from.date()) if birth_date else None
+    age = age_on(birth_date, grant.given_on()) if birth_date else None
     problems: list[str] = []
     allowed, cited = set(policy.forms), policy.forms_cited
     required = dict(policy.required_elements)

@@ -54,7 +54,7 @@ class PackIndex:
         """Whether the grantor could give ``grant`` for a client born on ``birth_date`` (``grantor_problem``)."""
         if not self._grantor_by_age:
             return grantor_problem(self.pack, grant, birth_date) is None
-        key = (grant.grantor, age_on(birth_date, grant.valid_from.date()) if birth_date else None)
+        key = (grant.grantor, age_on(birth_date, grant.given_on()) if birth_date else None)
         try:
             return self._grantors[key]
         except KeyError:
