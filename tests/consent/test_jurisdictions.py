@@ -267,7 +267,16 @@ def test_irrevocable_until(kit: ConsentKit, clock: FixedClock, pack: str) -> Non
         assert profile.irrevocable_citation in problem
         assert kit.consents(subject) == []
         return
-    consent_id = kit.grant_consent(subject, **_fields(pack, irrevocable_until=until)).grant.consent_id
+    extra: dict[str, Any] = {}
+    if pack == "us-42cfr2":  # § 2.35: only a consent to the criminal-justice body may be irrevocable
+        with pytest.raises(ValidationError) as caught:
+            kit.grant_consent(subject, **_fields(pack, irrevocable_until=until))
+        assert caught.value.problems[0].startswith("irrevocable-until: only a consent to court or probation or "
+                                                   "prosecutor may be irrevocable here (42 CFR 2.35")
+        extra = {"recipients": ["probation:county-probation"], "purposes": ["legal-proceedings"]}
+    with pytest.raises(ValidationError, match="consent refused"):
+        kit.grant_consent(subject, **_fields(pack, irrevocable_until=END + timedelta(days=1), **extra))
+    consent_id = kit.grant_consent(subject, **_fields(pack, irrevocable_until=until, **extra)).grant.consent_id
     with pytest.raises(OperationRefusedError, match="cannot be withdrawn before 2026-06-01") as refused:
         _withdraw(kit, pack, consent_id)
     assert profile.irrevocable_citation in str(refused.value)

@@ -108,9 +108,8 @@ def check_grant(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> Non
     problems: list[str] = []
     if grant.valid_until is not None and grant.valid_until <= grant.valid_from:
         problems.append("validity: --valid-until must be after the start of the consent")
-    if grant.irrevocable_until is not None and not pack.consent.irrevocable_allowed:
-        problems.append(f"irrevocable-until: this jurisdiction does not allow irrevocable consent"
-                        f"{_cite(pack.consent.irrevocable_cited)}")
+    if grant.irrevocable_until is not None:
+        problems += _irrevocable_problems(pack, grant)
     problem = grantor_problem(pack, grant, birth_date)
     if problem:
         problems.append(problem)
@@ -118,6 +117,22 @@ def check_grant(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> Non
         problems += _form_problems(pack, grant, birth_date)
     if problems:
         raise ValidationError(f"consent refused under pack {pack.ref}", tuple(problems))
+
+
+def _irrevocable_problems(pack: Pack, grant: ConsentGrant) -> list[str]:
+    policy = pack.consent
+    if not policy.irrevocable_allowed:
+        return [f"irrevocable-until: this jurisdiction does not allow irrevocable consent"
+                f"{_cite(policy.irrevocable_cited)}"]
+    allowed = policy.irrevocable_recipients
+    if allowed is not None and any(r.type not in allowed for r in grant.scope.recipients):
+        return [f"irrevocable-until: only a consent to {' or '.join(sorted(allowed))} may be irrevocable here"
+                f"{_cite(policy.irrevocable_cited)}; leave --irrevocable-until out"]
+    if grant.valid_until is not None and grant.irrevocable_until > grant.valid_until:  # type: ignore[operator]
+        return ["irrevocable-until: must not be after --valid-until (the consent ends then anyway)"]
+    if grant.irrevocable_until <= grant.valid_from:  # type: ignore[operator]
+        return ["irrevocable-until: must be after the start of the consent (or leave it out)"]
+    return []
 
 
 def _form_problems(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> list[str]:

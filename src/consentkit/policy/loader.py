@@ -227,6 +227,9 @@ def _references(merged: Mapping[str, Any]) -> Iterable[tuple[tuple[str | int, ..
             yield from _list_refs((section, index), item, kinds)
     for index, rule in enumerate(merged.get("consent", {}).get("rules", [])):
         yield from _list_refs(("consent", "rules", index, "when"), rule["when"], kinds)
+    irrevocable = merged.get("consent", {}).get("irrevocable")
+    if isinstance(irrevocable, Mapping):
+        yield from _list_refs(("consent", "irrevocable"), irrevocable, kinds)
 
 
 def _list_refs(prefix: tuple[str | int, ...], item: Mapping[str, Any],

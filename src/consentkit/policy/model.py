@@ -97,6 +97,8 @@ class ConsentPolicy:
     irrevocable_allowed: bool
     irrevocable_cited: Cited | None
     max_validity_days: int | None
+    #: Recipient types an irrevocable consent may name (``None``: any the pack allows).
+    irrevocable_recipients: frozenset[str] | None = None
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> ConsentPolicy:
@@ -120,6 +122,8 @@ class ConsentPolicy:
             withdrawal_cited=Cited.of(withdrawal) if withdrawal else None,
             irrevocable_allowed=bool(irrevocable and irrevocable["allowed"]),
             irrevocable_cited=Cited.of(irrevocable) if irrevocable else None,
+            irrevocable_recipients=frozenset(irrevocable["recipients"])
+            if irrevocable and "recipients" in irrevocable else None,
             max_validity_days=validity["days"] if validity else None,
         )
 
