@@ -215,3 +215,33 @@ def test_consent_show_has_the_whole_history(run: Run) -> None:
     assert shown["history"] == run.json("consent", "history", granted["consent_id"])
     text = run("consent", "show", granted["consent_id"]).stdout
     assert "recipients" in text and "healthcare" in text and "['" not in text and "{'" not in text
+
+
+@pytest.mark.parametrize("witness", ["", "   ", "Eva\nform: written"])
+def test_a_blank_or_multi_line_witness_is_refused(run: Run, witness: str) -> None:
+    subject = _client(run)
+    result = run("consent", "grant", "--subject", subject, "--recipient", "healthcare", "--purpose", "treatment",
+                 "--category", "identity", "--form", "verbal", "--witness", witness)
+    assert result.exit_code == 1 and result.stderr.startswith("consentkit: error: --witness: ")
+    assert run.json("consent", "list", "--subject", subject) == []
+
+
+def test_override_text_cannot_pass_for_another_field(run: Run) -> None:
+    subject = _client(run)
+    run("actor", "add", "--id", "sam", "--role", "supervisor")
+    base = ("check", "--subject", subject, "--recipient", "healthcare", "--purpose", "emergency-care",
+            "--category", "identity", "--override", "vital-interests")
+    forged = run(*base, "--justification", "collapsed in the waiting room", "--reference", "R-1\nreview_status  done",
+                 actor="sam")
+    assert forged.exit_code == 1 and forged.stderr.startswith("consentkit: error: --reference: ")
+    assert run.json("disclosure", "list", "--subject", subject) == []
+    # A justification may run over lines; shown to the DPO, its later lines are indented under it.
+    used = run.json(*base, "--justification", "collapsed in the waiting room\nreview_status  done", actor="sam")
+    shown = run("override", "show", used["disclosure_id"]).stdout.splitlines()
+    assert not any(line.startswith("review_status  done") for line in shown)
+    assert any(line.strip() == "review_status  done" for line in shown)
+
+
+def test_an_empty_name_says_to_give_one(run: Run) -> None:
+    result = run("subject", "add", "--jurisdiction", "eu-gdpr", "--name", " ", "--birth-date", "1995-04-01")
+    assert result.exit_code == 1 and result.stderr.strip() == "consentkit: error: --name: give the client's name"

@@ -20,6 +20,7 @@ __all__ = [
     "PersonalData",
     "SubjectRecord",
     "age_on",
+    "check_typed_line",
     "check_typed_person",
     "personal_aad",
 ]
@@ -137,13 +138,23 @@ _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 def check_typed_person(name: str, contact: str | None, other_names: tuple[str, ...]) -> None:
     """What a new record may hold, checked where it is typed: stricter than :class:`PersonalData`,
     which must keep reading records stored before these rules."""
+    if not name.strip():
+        raise InvalidInputError("--name: give the client's name")
     fields = [("--name", name), *([("--contact", contact)] if contact is not None else []),
               *(("--other-name", other) for other in other_names)]
     for label, text in fields:
-        if not text.strip():
-            raise InvalidInputError(f"{label}: must not be empty (leave the option out instead)")
-        if len(text) > _MAX_TEXT or any(ch in _BIDI or ord(ch) < 32 or ord(ch) == 0x7F for ch in text):
-            raise InvalidInputError(f"{label}: at most {_MAX_TEXT} characters, no direction or control characters")
+        check_typed_line(label, text)
+
+
+def check_typed_line(label: str, text: str) -> str:
+    """A one-line value typed for a record (a name, a reference number): not blank, no line
+    breaks, direction or other control characters (they let it pass for something else)."""
+    if not text.strip():
+        raise InvalidInputError(f"{label}: must not be empty (leave the option out instead)")
+    if len(text) > _MAX_TEXT or any(ch in _BIDI or ord(ch) < 32 or ord(ch) == 0x7F for ch in text):
+        raise InvalidInputError(f"{label}: at most {_MAX_TEXT} characters on one line, no direction or control "
+                                "characters")
+    return text
 
 
 def personal_aad(subject_id: str) -> bytes:

@@ -62,7 +62,10 @@ class App:
         elif isinstance(data, dict):
             width = max((len(k) for k in data), default=0)
             for key, value in data.items():
-                click.echo(f"{key.ljust(width)}  {'' if value is None else value}")
+                # A typed value may hold line breaks (a justification): its later lines are
+                # indented under it, so none can pass for a field of its own.
+                text = "" if value is None else str(value)
+                click.echo(f"{key.ljust(width)}  {text}".replace("\n", "\n" + " " * (width + 2)))
         else:
             for item in data:
                 click.echo(item)

@@ -31,7 +31,7 @@ from consentkit.policy.model import Pack, split_ref
 from consentkit.storage import Tx
 from consentkit.storage.consents import StoredConsent
 from consentkit.storage.subjects import StoredSubject
-from consentkit.subjects import age_on, personal_aad
+from consentkit.subjects import age_on, check_typed_line, personal_aad
 from consentkit.types import check_reason
 
 __all__ = ["ConsentOps", "ConsentView", "Withdrawal"]
@@ -120,6 +120,9 @@ class ConsentOps(KitBase):
                                     "or verbal") from None
         if not recipients or not purposes or not categories:
             raise InvalidInputError("give at least one --recipient, --purpose and --category")
+        for label, value in (("--grantor-name", grantor_name), ("--witness", witness)):
+            if value is not None:
+                check_typed_line(label, value)
         with self.store.write() as tx:
             self._require(tx, Permission.CONSENT_WRITE)
             stored = self._live(tx, subject_id)

@@ -22,8 +22,8 @@ from consentkit.kit._base import KitBase
 from consentkit.storage import Tx
 from consentkit.storage.disclosures import DisclosureRecord, OverrideUse
 from consentkit.storage.subjects import StoredSubject
-from consentkit.subjects import personal_aad
-from consentkit.types import Role, check_subject_id
+from consentkit.subjects import check_typed_line, personal_aad
+from consentkit.types import Role, check_reason, check_subject_id
 
 __all__ = ["REVIEW_OUTCOMES", "CheckRequest", "DisclosureOps"]
 
@@ -154,6 +154,7 @@ class DisclosureOps(KitBase):
                     override=item.override, justification=item.justification, reference=item.reference,
                     approver=item.approver, actor_roles=roles)
                 if item.override is not None:
+                    _check_override_text(item)
                     self._check_approver(tx, item.approver)
                 decisions.append(decide(request, facts[sid], histories[sid], self.packs.get(facts[sid].jurisdiction),
                                         explain=explain))
@@ -258,6 +259,15 @@ class _Instants:
         if text is None:
             text = self._done[moment] = format_instant(moment)
         return text
+
+
+def _check_override_text(item: CheckRequest) -> None:
+    """The typed parts of an override, when given: a reference is one line (it is shown as one
+    field); a justification may run over lines, without other control characters."""
+    if item.reference is not None:
+        check_typed_line("--reference", item.reference)
+    if item.justification is not None and item.justification.strip():
+        check_reason(item.justification, "--justification", "say why the override applies")
 
 
 def _new_ids(count: int) -> Iterator[str]:
