@@ -146,3 +146,19 @@ def test_seal_detects_tampering() -> None:
     blob[-1] ^= 1
     with pytest.raises(ValueError, match="does not open"):
         open_sealed(key, bytes(blob), b"aad")
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/keys"])
+def test_init_with_an_unwritable_key_folder_is_one_line_and_leaves_no_database(tmp_path: Path, where: str) -> None:
+    from click.testing import CliRunner
+
+    from consentkit.cli import cli
+
+    (tmp_path / "a-file").write_text("not a folder\n", "utf-8")
+    database = tmp_path / "new.db"
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{database}", "--keys", str(tmp_path / where),
+                                      "--actor", "alice", "init"])
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"consentkit: error: --keys {tmp_path / where}: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]

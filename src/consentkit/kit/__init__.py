@@ -8,7 +8,7 @@ from pathlib import Path
 from consentkit.audit.events import AuditEvent
 from consentkit.clock import Clock
 from consentkit.config import Settings
-from consentkit.errors import WrongKeyError
+from consentkit.errors import ConfigurationError, WrongKeyError
 from consentkit.keys import KeyRing
 from consentkit.kit._admin import AdminOps, record_installation
 from consentkit.kit._audit import AuditOps
@@ -80,16 +80,22 @@ class ConsentKit(ReportOps, SubjectOps, InteropOps, ConsentOps, DisclosureOps, A
         settings = Settings.resolve(db_url=db_url, keys_dir=keys_dir, actor=actor)
         keys, created, source = _init_keyring(settings.keys_dir)
         store = Store.connect(settings.db_url)
+        new_file = _sqlite_file(store)
+        if new_file is not None and new_file.exists():
+            new_file = None
         try:
             origin, known = store.peek_installation()
             _check_keys(keys, origin, known)
+            if created:  # before the schema: a key folder that cannot be written leaves no database behind
+                _save_new_keys(keys, settings.keys_dir)
             store.migrate()
-            if created:
-                keys.save_dir(settings.keys_dir)
             kit = cls(store, keys, actor=settings.actor, clock=clock, settings=settings, keys_dir=source)
             granted = kit._first_run(roles)
         except BaseException:
             store.close()
+            if new_file is not None:  # a failed init leaves no database file it created
+                for path in (new_file, Path(f"{new_file}-wal"), Path(f"{new_file}-shm")):
+                    path.unlink(missing_ok=True)
             raise
         result = InitResult(
             schema=SCHEMA_REVISION, keys_created=created, keys=str(settings.keys_dir),
@@ -116,6 +122,24 @@ def _init_keyring(keys_dir: Path) -> tuple[KeyRing, bool, Path | None]:
     if (keys_dir / "keyring.json").exists():
         return KeyRing.load_dir(keys_dir), False, keys_dir
     return KeyRing.generate(), True, keys_dir
+
+
+def _sqlite_file(store: Store) -> Path | None:
+    url = store.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
+            or url.database.startswith("file:"):
+        return None
+    return Path(url.database)
+
+
+def _save_new_keys(keys: KeyRing, keys_dir: Path) -> None:
+    if keys_dir.exists() and not keys_dir.is_dir():
+        raise ConfigurationError(f"--keys {keys_dir}: this is a file; give a folder for the keys")
+    try:
+        keys.save_dir(keys_dir)
+    except OSError as error:
+        raise ConfigurationError(f"--keys {keys_dir}: cannot create the key folder there "
+                                 f"({error.strerror or 'I/O error'}); give a folder you can write") from None
 
 
 def _check_keys(keys: KeyRing, origin: str | None, known_master_kids: list[str]) -> None:
