@@ -245,3 +245,14 @@ def test_override_text_cannot_pass_for_another_field(run: Run) -> None:
 def test_an_empty_name_says_to_give_one(run: Run) -> None:
     result = run("subject", "add", "--jurisdiction", "eu-gdpr", "--name", " ", "--birth-date", "1995-04-01")
     assert result.exit_code == 1 and result.stderr.strip() == "consentkit: error: --name: give the client's name"
+
+
+def test_a_consent_is_superseded_once(run: Run) -> None:
+    subject = _client(run)
+    grant = ("consent", "grant", "--subject", subject, "--recipient", "healthcare", "--purpose", "treatment",
+             "--category", "identity", "--notice-version", "v1")
+    old = run.json(*grant)["consent_id"]
+    assert run.json(*grant, "--supersedes", old)["status"] == "active"
+    again = run(*grant, "--supersedes", old)
+    assert again.exit_code == 1 and f"--supersedes: consent {old} already ended (superseded on" in again.stderr
+    assert len(run.json("consent", "list", "--subject", subject)) == 2

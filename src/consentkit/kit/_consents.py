@@ -12,6 +12,7 @@ from consentkit.access import Permission
 from consentkit.audit.events import AuditEvent
 from consentkit.clock import format_instant
 from consentkit.consent.model import (
+    TERMINAL,
     CaptureContext,
     ConsentEvent,
     ConsentGrant,
@@ -240,6 +241,10 @@ class ConsentOps(KitBase):
         stored = tx.consents.get(old_id)
         if stored is None or stored.grant.subject_id != new.subject_id:
             raise NotFoundError(f"--supersedes: no consent {old_id} for this subject")
+        ended = [e for e, _ in tx.consents.events([old_id])[old_id] if e.kind in TERMINAL]
+        if ended:
+            raise OperationRefusedError(f"--supersedes: consent {old_id} already ended ({ended[0].kind.value} on "
+                                        f"{ended[0].at.date().isoformat()}); grant the new one without --supersedes")
         tx.consents.add_event(ConsentEvent(old_id, EventKind.SUPERSEDED, new.valid_from, self.actor,
                                            by=new.consent_id[:36]), reason_sealed=None)
 
