@@ -194,6 +194,13 @@ def test_receipt_is_in_the_subjects_language(kit: ConsentKit, language: str, pag
     assert "receipt:" not in receipt.text  # every label translated
 
 
+def test_receipt_names_recipients_purposes_and_categories_in_the_subjects_language(kit: ConsentKit) -> None:
+    receipt = kit.consent_receipt(_grant(kit, _subject(kit, language="sv")))
+    for shown in (receipt.text, receipt.html):
+        assert "socialtjänst" in shown and "(okana-athens)" in shown
+        assert "social-services" not in shown and "substance-use" not in shown
+
+
 def test_user_template_overrides_by_name_in_a_sandbox(tmp_path: Path) -> None:
     from consentkit.errors import ConfigurationError
     from consentkit.reports.environment import environment, render

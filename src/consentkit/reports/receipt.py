@@ -8,7 +8,7 @@ back to Russian, anything else to English.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 from consentkit.clock import last_day
 from consentkit.i18n import LANGUAGES, translator
+from consentkit.reports.labels import vocabulary
 
 __all__ = ["LABELS", "ReceiptPage", "page_language", "receipt_page", "render_receipt"]
 
@@ -79,12 +80,19 @@ def _last_day(text: str | None) -> str | None:
     return last_day(datetime.fromisoformat(text)).isoformat() if text else None
 
 
+def _recipient(ref: str, name: Callable[[str], str]) -> str:
+    """``healthcare:region-x`` → ``υπηρεσίες υγείας (region-x)``."""
+    kind, _, ident = ref.partition(":")
+    return f"{name(kind)} ({ident})" if ident else name(kind)
+
+
 def receipt_page(claims: Mapping[str, Any], *, kid: str, withdrawal_form: str, withdrawal_citation: str | None,
                  grantor_name: str | None = None) -> ReceiptPage:
     """The view-model of a receipt from its verified claims."""
     lang = page_language(str(claims["language"]))
     _ = translator(lang)
     labels = {key: _(f"receipt:{key}") for key in LABELS}
+    name = vocabulary(lang)
     ck = claims["ck"]
     controller = claims["piiControllers"][0]
     return ReceiptPage(
@@ -92,8 +100,10 @@ def receipt_page(claims: Mapping[str, Any], *, kid: str, withdrawal_form: str, w
         subject_id=claims["sub"],
         issued_at=datetime.fromtimestamp(claims["iat"], UTC).strftime("%Y-%m-%d %H:%M UTC"),
         status=labels.get(f"status-{ck['status']}", ck["status"]),
-        recipients=tuple(ck["scope"]["recipients"]), purposes=tuple(ck["scope"]["purposes"]),
-        categories=tuple(ck["scope"]["categories"]), valid_from=str(_day(ck["valid_from"])),
+        # In the client's language: the pack ids (`care-coordination`) are for machines.
+        recipients=tuple(_recipient(str(r), name) for r in ck["scope"]["recipients"]),
+        purposes=tuple(name(str(p)) for p in ck["scope"]["purposes"]),
+        categories=tuple(name(str(c)) for c in ck["scope"]["categories"]), valid_from=str(_day(ck["valid_from"])),
         valid_until=_last_day(ck["valid_until"]),
         grantor=labels.get(f"grantor-{ck['grantor']}", ck["grantor"]), grantor_name=grantor_name,
         form=labels.get(f"form-{ck['form']}", ck["form"]),
