@@ -52,11 +52,13 @@ def check(app: App, subject_id: str, recipient: str, purpose: str, categories: t
                 # A usage error (exit 2), reported on one line like every other consentkit error.
                 report_error(click.get_current_context(), 2,
                         f"{flag} goes with --override O: name the override, or leave it out", "UsageError")
-    decision = app.kit().check(
+    kit = app.kit()
+    decision = kit.check(
         subject_id, recipient=recipient, purpose=purpose, categories=split_values(categories),
         at=parse_instant(at, field_name="--at") if at else None, override=override,
         justification=justification, reference=reference, approver=approver, explain=explain)
-    data = localise(decision.to_json(), lang or _locale_language())
+    data = decision.to_json()
+    data = localise(data, lang or _locale_language(), kit.packs.get(data["pack"]))
     if explain:
         data["trace"] = list(decision.trace)
     lines = [f"{data['decision'].upper()}  (pack {data['pack_ref']}, audit entry {data['audit_id']})"]
