@@ -173,6 +173,11 @@ def test_email_addresses(detector: Detector) -> None:
                                            ("EMAIL_ADDRESS", "ΖΚ@παράδειγμα.ελ")]
 
 
+def test_a_phone_number_in_brackets_leaves_the_brackets(detector: Detector) -> None:
+    text = "Ring (070-765 43 21) idag, eller (070) 765 43 21."
+    assert found(detector, text, "sv") == [("PHONE_NUMBER", "070-765 43 21"), ("PHONE_NUMBER", "(070) 765 43 21")]
+
+
 def test_ibans_are_checked_mod_97_and_cut_to_their_country_length(detector: Detector) -> None:
     text = ("IBAN GR16 0110 1250 0000 0001 2300 695 och SE45 5000 0000 0583 9825 7466. "
             "Fel: GR16 0110 1250 0000 0001 2300 696")
@@ -193,6 +198,14 @@ def test_ibans_are_checked_mod_97_and_cut_to_their_country_length(detector: Dete
     ("sv", ("Karin Berg",), "Karins bror bor vid berget; K. Berg ringde.", ["Karins", "K. Berg"]),
     ("en", ("John Miller",), "Mr Miller's sister met JOHN MILLER and Miller, John.", ["Miller's", "JOHN MILLER",
                                                                                         "Miller, John"]),
+    # First names in -ий keep the и when inflected; ё is often written е.
+    ("ru", ("Дмитрий Иванов",), "Встреча с Дмитрием Ивановым. Мать Дмитрия.", ["Дмитрием Ивановым", "Дмитрия"]),
+    ("ru", ("Василий Орлов",), "Позвонили Василию; Орлов Василий пришёл.", ["Василию", "Орлов Василий"]),
+    ("ru", ("Фёдор Достоевский",), "Книга Достоевского; Федор Достоевский.", ["Достоевского", "Федор Достоевский"]),
+    ("ru", ("Илья Попов",), "Говорил с Ильёй Поповым и Ильей.", ["Ильёй Поповым", "Ильей"]),
+    # A part under three letters only next to another part of the name ("ek" is also "oak").
+    ("sv", ("Linnea Ek",), "Linnea Ek kom. Ek är ett träd.", ["Linnea Ek"]),
+    ("en", ("Anna Li",), "Anna Li called; Li was not there.", ["Anna Li"]),
 ])
 def test_known_names_in_any_case_and_inflected_form(detector: Detector, lang: str, names: tuple[str, ...],
                                                     text: str, expected: list[str]) -> None:

@@ -7,7 +7,8 @@ already holds. Each given name becomes a pattern that accepts:
 * any letter case for the whole name (``KARIN BERG``, ``karin berg``), either order
   (``Petrov Ivan``), ``Surname, First`` and initials (``K. Berg``, ``Berg K.``);
 * a single part of the name on its own when it starts with a capital (``Karin`` but not
-  the Swedish noun ``berg``), from three letters on;
+  the Swedish noun ``berg``), from three letters on (``Ek`` and ``Li`` only next to
+  another part of the name: ``Linnea Ek``);
 * inflected forms: Russian and Kazakh case endings (``Ивана Петрова``, ``Смирновой``,
   ``Сапаровқа``), Greek endings with or without the accent, which moves in the genitive
   (``Παπαδόπουλου``, ``Παπαδοπούλου``, ``Μαρίας``), and the Swedish and English genitive
@@ -38,7 +39,8 @@ _GREEK_PLAIN = str.maketrans("άέήίόύώϊΐϋΰ", "αεηιουωιιυυ")
 _GREEK_STRIP = ("ος", "ης", "ας", "ες", "ου", "α", "η", "ο", "ε", "ι")
 _GREEK_ENDINGS = "(?:ος|ου|ο|ε|οι|ων|ους|ης|η|ας|α|ες|ς)?"
 _RUSSIAN_STRIP = ("ая", "яя", "ий", "ый", "ой", "а", "я", "ь", "й", "о", "е", "ы", "и")
-_RUSSIAN_ENDINGS = ("(?:а|я|у|ю|ом|ем|ём|е|ы|и|ой|ей|ою|ею|ым|им|ого|его|ому|ему|ых|их|ую|юю|ая|яя|ий|ый|ое|ее|ь|й)?")
+_RUSSIAN_ENDINGS = ("(?:а|я|у|ю|ом|ем|ём|е|ы|и|ой|ей|ёй|ою|ею|ёю|ым|им|ого|его|ому|ему|ых|их|ую|юю|ая|яя|ий|ый|ое|ее|"
+                    "ь|й)?")
 # Kazakh case suffixes attach to the whole name (genitive, dative, accusative, locative,
 # ablative, instrumental), with or without a hyphen.
 _KAZAKH_SUFFIXES = ("(?:-?(?:ның|нің|дың|дің|тың|тің|ға|ге|қа|ке|на|не|ны|ні|ды|ді|ты|ті|"
@@ -62,12 +64,22 @@ def _greek(token: str) -> str:
 
 def _cyrillic(token: str) -> str:
     lower = token.lower()
-    stem = lower
+    stems = [lower]
     for ending in _RUSSIAN_STRIP:
         if lower.endswith(ending) and len(lower) - len(ending) >= 3:
-            stem = lower[: -len(ending)]
+            stems = [lower[: -len(ending)]]
             break
-    return f"(?:{re.escape(lower)}{_KAZAKH_SUFFIXES}|{re.escape(stem)}{_RUSSIAN_ENDINGS})"
+    if lower.endswith("ий") and len(lower) >= 5:
+        # First names in -ий keep the и: Дмитрий, Дмитрия, Дмитрию, Дмитрием (surnames in
+        # -ский keep the first stem: Достоевского).
+        stems.append(lower[:-1])
+    forms = "|".join(f"{_yo(stem)}{_RUSSIAN_ENDINGS}" for stem in stems)
+    return f"(?:{_yo(lower)}{_KAZAKH_SUFFIXES}|{forms})"
+
+
+def _yo(text: str) -> str:
+    """``text`` as a pattern in which е and ё stand for each other (ё is often written е)."""
+    return "".join("[её]" if ch in "её" else re.escape(ch) for ch in text)
 
 
 def _token(token: str) -> str:
@@ -86,6 +98,7 @@ class NameMatcher:
     pattern: re.Pattern[str]
     owners: tuple[tuple[int, int], ...]  # (name index, part index) per capturing group
     initials: tuple[frozenset[str], ...]  # per name: the casefolded first letters of its parts
+    short: frozenset[tuple[int, int]] = frozenset()  # parts under three letters: only beside another part
 
     def candidates(self, text: str) -> list[Candidate]:
         """PERSON readings of ``text``: runs of adjacent name parts, with initials next to them."""
@@ -109,6 +122,8 @@ class NameMatcher:
         if any(len(parts) > 1 for parts in parts_per_name.values()):
             found.append(Candidate(PERSON, start, end, FULL_SCORE))
             return
+        if all((name, part) in self.short for _s, _e, name, part in run):
+            return  # "Ek" or "Li" alone is as likely a word as a name
         if not any(text[s].isupper() for s, _e, _n, _p in run):
             return  # a lone lower-case part is a word ("berg"), not a name
         letters = self.initials[run[0][2]]
@@ -136,18 +151,20 @@ def name_matcher(names: tuple[str, ...]) -> NameMatcher | None:
     alternatives: list[str] = []
     owners: list[tuple[int, int]] = []
     initials: list[frozenset[str]] = []
+    short: set[tuple[int, int]] = set()
     for index, name in enumerate(names):
         tokens = name.replace(",", " ").split()  # "Berg, Karin" as the caller may write it
         initials.append(frozenset(t[0].casefold() for t in tokens))
         for part, token in enumerate(tokens):
-            if len(token) >= _MIN_PART or len(tokens) == 1:
-                alternatives.append(f"({_token(token)})")
-                owners.append((index, part))
+            alternatives.append(f"({_token(token)})")
+            owners.append((index, part))
+            if len(token) < _MIN_PART and len(tokens) > 1:
+                short.add((index, part))
     if not alternatives:
         return None
     order = sorted(range(len(alternatives)), key=lambda i: len(alternatives[i]), reverse=True)
     pattern = re.compile(f"{_WORD_START}(?:{'|'.join(alternatives[i] for i in order)}){_WORD_END}", re.IGNORECASE)
-    return NameMatcher(pattern, tuple(owners[i] for i in order), tuple(initials))
+    return NameMatcher(pattern, tuple(owners[i] for i in order), tuple(initials), frozenset(short))
 
 
 def clean_names(names: Sequence[str]) -> tuple[str, ...]:

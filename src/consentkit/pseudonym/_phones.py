@@ -202,6 +202,8 @@ def _chunks(text: str) -> list[tuple[int, int]]:
         if len(written) < _MIN_DIGITS:
             continue  # most runs in prose ("3", "12.5", "2026"): too few characters for a phone's digits
         start, end = run.span()
+        if written[0] == "(" and ")" not in written:  # "(070-765 43 21)": the number is in brackets
+            start, written = start + 1, written[1:]
         if not _free(text, start, end):
             continue
         count = sum(map(str.isdigit, written))
