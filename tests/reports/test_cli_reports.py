@@ -44,6 +44,9 @@ def test_report_subject_to_stdout_and_file(world: World, db_url: str, keys_dir: 
     assert "Your personal data" in out.read_text("utf-8")
     human = run("report", "subject", world.anna, "--format", "json", "-o", str(tmp_path / "a.json"), actor="sam")
     assert human.exit_code == 0 and "written to" in human.stdout
+    # Anna's copy holds her withdrawal reason: whoever sends it is told to read it for other names.
+    assert "holds 1 free-text passage(s)" in human.stderr and "names of other people" in human.stderr
+    assert summary["free_texts_to_read"] >= 1 and f"holds {summary['free_texts_to_read']} free-text" in shown.stderr
     assert json.loads((tmp_path / "a.json").read_text("utf-8"))["report"] == "subject-access"
     pdf = run("report", "subject", world.anna, "--format", "pdf", actor="sam")
     assert pdf.exit_code == 1 and ("give -o FILE" in pdf.stderr or "consentkit[pdf]" in pdf.stderr)

@@ -79,6 +79,11 @@ def report_subject(app: App, subject_id: str, lang: str | None, request_id: str 
         received=parse_date(received, field_name="--received") if received else None,
         organisation=organisation, section=section)
     _deliver(app, report_)
+    count = report_.summary.get("free_texts_to_read", 0)
+    if count:
+        click.echo(f"consentkit: note: this copy holds {count} free-text passage(s) (reasons the client gave): "
+                   "read them for names of other people before sending it; names consentkit does not hold "
+                   "are not recognised", err=True)
 
 
 @report.command("dpo")

@@ -102,9 +102,12 @@ class ReportOps(AccessRequestOps, AuditOps):
                 "format": fmt, "lang": language, "request": request["request_id"] if request else None,
                 "disclosures": len(model["disclosures"]), "withheld": withheld}))
             self._write(out, content)
+        # Names consentkit does not hold (a brother named in a withdrawal reason) are not
+        # recognised: whoever sends the copy reads these passages first.
+        free_texts = sum(1 for c in model["consents"] for h in c["history"] if h["reason"])
         return Report("subject", fmt, language, content, out, record.seq, {
             "subject_id": stored.subject_id, "status": model["subject"]["status"],
-            "due": model["request"]["due_on"] if model["request"] else None})
+            "due": model["request"]["due_on"] if model["request"] else None, "free_texts_to_read": free_texts})
 
     def _request(self, tx: Tx, subject_id: str, request_id: str | None,
                  received: date | None) -> subject_model.RequestFacts | None:
