@@ -256,3 +256,17 @@ def test_a_consent_is_superseded_once(run: Run) -> None:
     again = run(*grant, "--supersedes", old)
     assert again.exit_code == 1 and f"--supersedes: consent {old} already ended (superseded on" in again.stderr
     assert len(run.json("consent", "list", "--subject", subject)) == 2
+
+
+@pytest.mark.parametrize(("option", "value"), [("--notice-language", "xx"), ("--attest", "signatur")])
+def test_a_mistyped_notice_language_or_attestation_is_refused(run: Run, option: str, value: str) -> None:
+    subject = _client(run)
+    result = run("consent", "grant", "--subject", subject, "--recipient", "healthcare", "--purpose", "treatment",
+                 "--category", "identity", "--notice-version", "v1", option, value)
+    assert result.exit_code == 1 and result.stderr.startswith(f"consentkit: error: {option}")
+    assert run.json("consent", "list", "--subject", subject) == []
+
+
+def test_listing_an_unknown_jurisdiction_is_an_error(run: Run) -> None:
+    result = run("subject", "list", "--jurisdiction", "xx")
+    assert result.exit_code == 1 and "known packs are" in result.stderr

@@ -13,7 +13,9 @@ from consentkit.errors import InvalidInputError, ValidationError
 from consentkit.policy.model import Cited, Pack
 from consentkit.subjects import age_on
 
-__all__ = ["check_grant", "check_vocabulary", "grantor_problem", "guardian_age", "present_elements"]
+__all__ = [
+    "attestable_elements", "check_grant", "check_vocabulary", "grantor_problem", "guardian_age", "present_elements",
+]
 
 
 def check_vocabulary(pack: Pack, *, recipients: set[str], purposes: set[str], categories: set[str]) -> None:
@@ -51,6 +53,18 @@ _HOW_TO_GIVE = {
     "evidence": "give --evidence FILE (the signed form's scan)",
     "witness": "give --witness NAME",
 }
+
+
+def attestable_elements(pack: Pack) -> frozenset[str]:
+    """The elements of a consent under ``pack`` that the caseworker may attest from the signed form
+    (``--attest``): those the pack or one of its rules names, but no field of the grant shows."""
+    policy = pack.consent
+    named = {name for name, _ in policy.required_elements}
+    named |= {name for rule in policy.rules for name in rule.elements}
+    return frozenset(named - set(_DERIVED))
+
+
+_DERIVED = ("purposes", "categories", "recipients", "validity", "grantor", "form", "notice", "evidence", "witness")
 
 
 def _cite(cited: Cited | None) -> str:

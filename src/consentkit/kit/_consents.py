@@ -24,7 +24,7 @@ from consentkit.consent.model import (
     Scope,
 )
 from consentkit.consent.state import ConsentState, state_at
-from consentkit.consent.validate import check_grant, guardian_age
+from consentkit.consent.validate import attestable_elements, check_grant, guardian_age
 from consentkit.errors import InvalidInputError, NotFoundError, OperationRefusedError
 from consentkit.keys import open_sealed, seal
 from consentkit.kit._base import KitBase
@@ -36,6 +36,9 @@ from consentkit.subjects import age_on, check_typed_line, personal_aad
 from consentkit.types import check_reason
 
 __all__ = ["ConsentOps", "ConsentView", "Withdrawal"]
+
+#: Languages a consent notice may be recorded in (the services' own).
+NOTICE_LANGUAGES = ("el", "sv", "ru", "kk", "en")
 
 _REVOKERS = ("guardian", "representative", "court")
 
@@ -124,6 +127,13 @@ class ConsentOps(KitBase):
         for label, value in (("--grantor-name", grantor_name), ("--witness", witness)):
             if value is not None:
                 check_typed_line(label, value)
+        if notice_language is not None and notice_language not in NOTICE_LANGUAGES:
+            raise InvalidInputError(f"--notice-language: choose one of {', '.join(NOTICE_LANGUAGES)}")
+        known = frozenset().union(*(attestable_elements(self.packs.get(p)) for p in self.packs.ids()))
+        unknown = sorted(set(attest) - known)
+        if unknown:  # a typo would be stored as an attestation nobody gave
+            raise InvalidInputError(f"--attest {unknown[0]}: not an element of any consent; attest one of "
+                                    f"{', '.join(sorted(known))}")
         with self.store.write() as tx:
             self._require(tx, Permission.CONSENT_WRITE)
             stored = self._live(tx, subject_id)

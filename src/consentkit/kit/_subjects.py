@@ -82,6 +82,8 @@ class SubjectOps(KitBase):
     def subjects(self, *, jurisdiction: str | None = None, limit: int = 100,
                  offset: int = 0) -> list[SubjectRecord]:
         """List subjects without decrypting anything (ids, jurisdiction, status)."""
+        if jurisdiction is not None:
+            self.packs.get(jurisdiction)  # an unknown jurisdiction is an error naming the known ones
         with self.store.read() as tx:
             self._require(tx, Permission.SUBJECT_READ)
             rows = tx.subjects.page(jurisdiction=jurisdiction, limit=limit, offset=offset)
