@@ -282,3 +282,10 @@ def test_a_proof_file_with_a_kept_checkpoint_is_a_usage_error(run: Run, key: str
     kept = _kept_checkpoint(run, tmp_path, "kept.txt")
     result = _verify(run, key, proof, "--trusted", str(kept))
     assert result.exit_code == 1 and "--trusted: an inclusion proof" in result.stderr
+
+
+def test_a_public_key_file_that_is_not_there_is_named(run: Run, export: list[str], tmp_path: Path) -> None:
+    result = run("audit", "verify", str(_write(tmp_path, export)), "--public-key", str(tmp_path / "nope.pub"))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"consentkit: error: --public-key {tmp_path / 'nope.pub'}: no such file (give a "
+                                     "signing-*.pub file or a verifier key from `consentkit keys public`)")

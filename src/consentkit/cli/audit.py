@@ -249,6 +249,9 @@ def _verifiers(app: App, public_keys: tuple[str, ...]) -> list[NoteVerifier]:
         verifiers = []
         for item in public_keys:
             path = Path(item)
+            if not path.is_file() and "+" not in item:  # a verifier key is name+id+key; this was meant as a file
+                raise InvalidInputError(f"--public-key {item}: no such file (give a signing-*.pub file or a "
+                                        "verifier key from `consentkit keys public`)")
             verifiers.append(_pem_verifier(app, path) if path.is_file() else parse_verifier_key(item))
         return verifiers
     keys_dir = Path(app.keys or "consentkit-keys")

@@ -115,8 +115,8 @@ def pseudonymise(app: App, source: str | None, schema_path: str, out: str, fmt: 
     if result.written:
         lines = [f"wrote {result.rows_written:,} rows to {result.out} ({result.format}; audit entry {result.audit_id})"]
         if result.k is not None:
-            lines.append(f"k-anonymity: k reached {result.k_reached} (required {result.k}) over "
-                         + ", ".join(data["quasi_identifiers"]))
+            reached = "no rows are left" if result.k_reached is None else f"k reached {result.k_reached}"
+            lines.append(f"k-anonymity: {reached} (required {result.k}) over " + ", ".join(data["quasi_identifiers"]))
         if result.suppressed:
             lines.append(f"suppressed {result.suppressed:,} rows in {data['groups_under_k']} groups under k")
         app.emit(data, human="\n".join(lines))

@@ -193,9 +193,10 @@ class AuditOps(KitBase):
         """Proof that the log at ``new_size`` (default: now) extends the log at ``old_size``."""
         with self.store.read(snapshot=True) as tx:
             self._require(tx, Permission.AUDIT_READ)
-            size = tx.audit.head().size if new_size is None else new_size
+            entries = tx.audit.head().size
+            size = entries if new_size is None else new_size
             if not 0 < old_size <= size:
-                raise InvalidInputError(f"sizes: need 0 < old size <= new size (the log has {size} entries)")
+                raise InvalidInputError(f"sizes: need 0 < old size <= new size (the log has {entries} entries)")
             leaves = tx.audit.leaf_hashes(size)
         if len(leaves) < size:
             raise InvalidInputError(f"sizes: the log has only {len(leaves)} entries")
