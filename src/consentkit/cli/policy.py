@@ -40,7 +40,7 @@ def policy_list(app: App) -> None:
     packs = [library.get(pid) for pid in library.ids()]
     app.emit([{"id": p.id, "version": p.version, "name": p.name, "extends": list(p.chain[1:]),
                "hash": p.content_hash, "overrides": sorted(p.overrides)} for p in packs],
-             human="\n".join(f"{p.id:<10} {p.version:<8} {p.name}" for p in packs))
+             human="\n".join(f"{p.id:<10} {p.version:<8} {p.content_hash[:19]}  {p.name}" for p in packs))
 
 
 @policy.command("show")
