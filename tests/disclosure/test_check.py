@@ -153,6 +153,18 @@ def test_approver_must_be_someone_else_with_authority(staff: dict[str, ConsentKi
                   override="legal-obligation", justification="court order received", reference="1", approver="cas")
 
 
+def test_the_approver_of_an_override_may_not_review_it(staff: dict[str, ConsentKit]) -> None:
+    sam = staff["sam"]
+    subject = _client(sam)
+    used = sam.check(subject, recipient="court", purpose="legal-proceedings", categories=["identity"],
+                     override="legal-obligation", justification="court order received", reference="1",
+                     approver="dora")
+    assert used.disclosure_id is not None
+    with pytest.raises(OperationRefusedError, match="you approved this override"):
+        staff["dora"].review_override(used.disclosure_id, outcome="justified")
+    staff["dan"].review_override(used.disclosure_id, outcome="justified")
+
+
 def test_outward_answer_is_identical_for_no_subject_and_no_consent(staff: dict[str, ConsentKit]) -> None:
     cas = staff["cas"]
     subject = _client(cas)

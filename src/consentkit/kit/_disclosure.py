@@ -111,6 +111,8 @@ class DisclosureOps(KitBase):
             use = uses[0]
             if use.actor == self.actor:
                 raise OperationRefusedError("you used this override yourself; another DPO must review it")
+            if use.approver == self.actor:  # four eyes: the review checks the approval too
+                raise OperationRefusedError("you approved this override; another DPO must review it")
             if use.review_status == "reviewed":
                 if outcome != use.review_outcome or not subject_informed or use.subject_informed_at:
                     raise OperationRefusedError(
