@@ -65,3 +65,14 @@ def test_configuration_errors_name_line_and_field(world: World, org_file: Path, 
     with pytest.raises(ValidationError) as raised:
         world.dora.report_ropa(organisation=org_file)
     assert any(message in problem for problem in raised.value.problems), raised.value.problems
+
+
+def test_csv_cells_read_as_text_not_json(world: World, org_file: Path) -> None:
+    import csv
+    import io
+
+    content = world.dora.report_ropa(fmt="csv", organisation=org_file).content
+    [header, row] = list(csv.reader(io.StringIO(str(content))))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["transfers"] == "country: Norway, safeguard: adequacy decision (EEA)"
+    assert "Five years after the last entry." in cells["retention"] and "{" not in cells["retention"]

@@ -32,8 +32,8 @@ FORMATS = ("html", "md", "json", "csv", "pdf")
 def _join(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "; ".join(_join(v) for v in value)
-    if isinstance(value, dict):
-        return value.get("id") or json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, dict):  # a spreadsheet cell a person reads: "period: 5 years, citation: ..."
+        return value.get("id") or ", ".join(f"{k}: {_join(v)}" for k, v in value.items() if v not in (None, "", []))
     if value is None:
         return ""
     return str(value)
