@@ -252,10 +252,13 @@ def test_a_consent_is_superseded_once(run: Run) -> None:
     grant = ("consent", "grant", "--subject", subject, "--recipient", "healthcare", "--purpose", "treatment",
              "--category", "identity", "--notice-version", "v1")
     old = run.json(*grant)["consent_id"]
-    assert run.json(*grant, "--supersedes", old)["status"] == "active"
+    new = run.json(*grant, "--supersedes", old)
+    assert new["status"] == "active"
     again = run(*grant, "--supersedes", old)
     assert again.exit_code == 1 and f"--supersedes: consent {old} already ended (superseded on" in again.stderr
     assert len(run.json("consent", "list", "--subject", subject)) == 2
+    history = run.json("consent", "history", old)
+    assert [h["kind"] for h in history] == ["granted", "superseded"] and history[1]["by"] == new["consent_id"]
 
 
 @pytest.mark.parametrize(("option", "value"), [("--notice-language", "xx"), ("--attest", "signatur")])

@@ -76,8 +76,18 @@ class ConsentView:
         g = self.grant
         rows: list[dict[str, str | None]] = [
             {"kind": "granted", "at": g.recorded_at.isoformat(), "actor": g.recorded_by, "by": g.grantor.value}]
-        rows += [{"kind": e.kind.value, "at": e.at.isoformat(), "actor": e.actor, "by": e.by} for e in self.events]
+        rows += [{"kind": e.kind.value, "at": e.at.isoformat(), "actor": e.actor, "by": _by(e)} for e in self.events]
         return rows
+
+
+def _by(event: ConsentEvent) -> str | None:
+    """On whose word: the revoker, or for a superseded consent the consent that replaced it."""
+    if event.kind is EventKind.SUPERSEDED and event.by:
+        try:
+            return str(uuid.UUID(event.by))
+        except ValueError:
+            return event.by
+    return event.by
 
 
 @dataclass(frozen=True)
@@ -255,8 +265,10 @@ class ConsentOps(KitBase):
         if ended:
             raise OperationRefusedError(f"--supersedes: consent {old_id} already ended ({ended[0].kind.value} on "
                                         f"{ended[0].at.date().isoformat()}); grant the new one without --supersedes")
+        # ``by`` names the new consent: its 32 hex digits fit the column (VARCHAR(32)), where the
+        # hyphenated id (36) does not on PostgreSQL; history() shows it hyphenated again.
         tx.consents.add_event(ConsentEvent(old_id, EventKind.SUPERSEDED, new.valid_from, self.actor,
-                                           by=new.consent_id[:36]), reason_sealed=None)
+                                           by=uuid.UUID(new.consent_id).hex), reason_sealed=None)
 
     def _live(self, tx: Tx, subject_id: str) -> StoredSubject:
         stored = self._subject(tx, subject_id)
