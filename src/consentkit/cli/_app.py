@@ -158,6 +158,8 @@ class RootGroup(click.Group):
 
 def report_error(ctx: click.Context, code: int, message: str, kind: str) -> None:
     """Print one error line (and with --json the error object on stdout), then exit with ``code``."""
+    # One line, whatever a message quotes (a file name or an option value may hold line breaks).
+    message = "".join(ch if ch.isprintable() else " " for ch in message)
     app = ctx.find_object(App)
     if app is not None and app.as_json:
         click.echo(json.dumps({"error": {"kind": kind, "message": message, "exit_code": code}}))

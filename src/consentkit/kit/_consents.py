@@ -126,7 +126,6 @@ class ConsentOps(KitBase):
         supersedes: str | None = None,
     ) -> ConsentView:
         """Record a consent (or an explicit refusal) after checking it against the pack."""
-        now = self.clock.now()
         try:
             grant_kind, form_kind = Grantor(grantor), Form(form)
         except ValueError:
@@ -145,6 +144,7 @@ class ConsentOps(KitBase):
             raise InvalidInputError(f"--attest {unknown[0]}: not an element of any consent; attest one of "
                                     f"{', '.join(sorted(known))}")
         with self.store.write() as tx:
+            now = self.clock.now()  # under the write lock (see _end)
             self._require(tx, Permission.CONSENT_WRITE)
             stored = self._live(tx, subject_id)
             data_key = self._data_key(stored)
@@ -184,8 +184,8 @@ class ConsentOps(KitBase):
 
     def reaffirm_consent(self, consent_id: str) -> ConsentView:
         """The person re-affirms a consent (e.g. given by a guardian before they came of age)."""
-        now = self.clock.now()
         with self.store.write() as tx:
+            now = self.clock.now()  # under the write lock (see _end)
             self._require(tx, Permission.CONSENT_WRITE)
             stored, subject = self._consent(tx, consent_id)
             pack = self._check_active(tx, stored, subject, now)
@@ -222,9 +222,11 @@ class ConsentOps(KitBase):
     # -- internals ---------------------------------------------------------------------
 
     def _end(self, consent_id: str, kind: EventKind, *, reason: str, by: str, form: str | None) -> Withdrawal:
-        now = self.clock.now()
         check_reason(reason, "--reason", "say why (it is stored encrypted)")
         with self.store.write() as tx:
+            # The time is read once this transaction holds the write lock, so it falls after
+            # every decision committed before the withdrawal and before every one after it.
+            now = self.clock.now()
             self._require(tx, Permission.CONSENT_WRITE)
             stored, subject = self._consent(tx, consent_id)
             pack = self._check_active(tx, stored, subject, now)

@@ -134,8 +134,10 @@ class DisclosureOps(KitBase):
     def _check_batch(self, requests: list[CheckRequest], *, explain: bool) -> list[Decision]:
         if not requests:
             return []
-        now = self.clock.now()
         with self.store.write() as tx:
+            # Read under the write lock, like a withdrawal's time: decisions and withdrawals are
+            # ordered in time as they are in the log.
+            now = self.clock.now()
             self._require(tx, Permission.DISCLOSURE_CHECK)
             roles = frozenset(r.value for r in self._roles_of_actor(tx))
             sids = [_subject_id(r.subject_id) for r in requests]

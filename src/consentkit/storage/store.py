@@ -154,7 +154,15 @@ class Store:
         """A write transaction: commits on success, rolls back on any exception."""
         if not self._keep_writer:
             with translate_errors(), self._writer.begin() as conn:
-                yield Tx(conn)
+                tx = Tx(conn)
+                if self.dialect == "postgresql":
+                    # Writers queue on the audit head's row lock from their first statement, as
+                    # SQLite's BEGIN IMMEDIATE queues them: a decision then reads the consents as
+                    # the last withdrawal left them, and a withdrawal sees every disclosure made
+                    # before it. (Taken at the first append instead, a check could decide on
+                    # consents read before a withdrawal committed and log its permit after it.)
+                    tx.audit.head(lock=True)
+                yield tx
             return
         with translate_errors():
             conn = self._take_writer()
