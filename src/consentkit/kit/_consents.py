@@ -249,7 +249,7 @@ class ConsentOps(KitBase):
             data_key = self._data_key(subject)
             tx.consents.add_event(ConsentEvent(consent_id, kind, now, self.actor, by=by),
                                   reason_sealed=seal(data_key, reason.encode(), personal_aad(subject.subject_id)))
-            told = tx.disclosures.under_consent(consent_id, before=format_instant(now))
+            told = tx.disclosures.under_consent(consent_id)
             recipients = tuple({(d.recipient_type, d.recipient_id): {"recipient_type": d.recipient_type,
                                                                      "recipient_id": d.recipient_id,
                                                                      "last_disclosed": d.decided_at}

@@ -102,15 +102,19 @@ class DisclosureRepository:
                                  .order_by(DisclosureRow.decided_at))
         return [_record(r) for r in rows]
 
-    def under_consent(self, consent_id: str, *, before: str) -> list[DisclosureRecord]:
-        """Disclosures that rested on ``consent_id`` before ``before`` (whom to tell of a withdrawal).
+    def under_consent(self, consent_id: str) -> list[DisclosureRecord]:
+        """Disclosures that rested on ``consent_id`` (whom to tell of a withdrawal).
+
+        Called in the withdrawal's write transaction: writers are serialised (SQLite's
+        BEGIN IMMEDIATE, PostgreSQL's audit head lock taken first), so these are exactly the
+        disclosures made before the withdrawal, whatever their clock readings.
 
         A consent belongs to one subject: the subject's disclosures are read through their
         index and kept when their consent ids name this one.
         """
         owner = select(ConsentRow.subject_id).where(ConsentRow.consent_id == consent_id).scalar_subquery()
         query = (select(DisclosureRow)
-                 .where(DisclosureRow.subject_id == owner, DisclosureRow.decided_at < before)
+                 .where(DisclosureRow.subject_id == owner)
                  .order_by(DisclosureRow.decided_at))
         return [r for r in map(_record, self.conn.execute(query)) if consent_id in r.consent_ids]
 
