@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -47,12 +48,27 @@ def test_extend_once_then_close(world: World) -> None:
     assert sam.extend_access_request(ru.request_id).extended_to == "2026-03-26"  # 5 more working days
 
 
+def test_an_extended_request_is_listed_and_reported_by_its_new_deadline(world: World) -> None:
+    sam = world.sam
+    early = sam.open_access_request(world.nikos, received=date(2026, 3, 3))  # due 3 April
+    later = sam.open_access_request(world.eve, received=date(2026, 3, 6))  # due 6 April
+    sam.extend_access_request(early.request_id)  # to 3 June
+    order = [r.request_id for r in sam.access_requests() if r.request_id in (early.request_id, later.request_id)]
+    assert order == [later.request_id, early.request_id]
+    report = json.loads(str(world.dora.report_subject(world.nikos, fmt="json", lang="en",
+                                                      request_id=early.request_id).content))
+    assert report["request"]["due_on"] == "2026-06-03"
+    assert report["request"]["extension_text"] == "The deadline was extended once, to 3 June 2026; we told you why."
+
+
 def test_bad_input(world: World) -> None:
     sam = world.sam
     with pytest.raises(InvalidInputError, match="--channel"):
         sam.open_access_request(world.anna, channel="pigeon")
     with pytest.raises(InvalidInputError, match="future"):
         sam.open_access_request(world.anna, received=date(2026, 3, 7))
+    with pytest.raises(InvalidInputError, match="from 1990 on"):
+        sam.open_access_request(world.anna, received=date(1800, 1, 1))
     with pytest.raises(InvalidInputError, match="UUID"):
         sam.close_access_request("nope")
     with pytest.raises(NotFoundError, match="no subject-access request"):

@@ -60,5 +60,17 @@ def test_every_pack_has_a_deadline_rule() -> None:
     assert all(rules.values())
     assert (rules["ru"].amount, rules["ru"].unit, rules["ru"].roll_to_working_day) == (10, "working_days", False)  # type: ignore[union-attr]
     assert rules["se"].roll_to_working_day and rules["gr"].unit == "months"  # type: ignore[union-attr]
-    assert rules["se"].extended(date(2026, 4, 2)) == date(2026, 6, 2)  # type: ignore[union-attr]
-    assert rules["kz"].extended(date(2026, 4, 2)) is None  # type: ignore[union-attr]
+    # Received 2 March: the extension runs to 2 June (1 + 2 months from receipt).
+    assert rules["se"].extended(date(2026, 3, 2)) == date(2026, 6, 2)  # type: ignore[union-attr]
+    assert rules["kz"].extended(date(2026, 3, 2)) is None  # type: ignore[union-attr]
+
+
+def test_an_extension_runs_from_receipt_not_from_a_first_deadline_moved_off_a_weekend() -> None:
+    rule = deadline_rule(PackLibrary([shipped_dir("policies")]).get("gr"))
+    assert rule is not None
+    # Received 26 November 2026: one month ends on Saturday 26 December, moved to Monday 28;
+    # the extension runs to 26 February 2027 (a Friday), not 3 months from that Monday.
+    assert rule.due(date(2026, 11, 26)) == date(2026, 12, 28)
+    assert rule.extended(date(2026, 11, 26)) == date(2027, 2, 26)
+    # Received 31 January: 30 April (three months on, the last day of April), not 4 May.
+    assert rule.extended(date(2026, 1, 31)) == date(2026, 4, 30)

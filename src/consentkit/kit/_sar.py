@@ -49,6 +49,8 @@ class AccessRequestOps(KitBase):
         received = received or today
         if received > today:
             raise InvalidInputError("--received: the request cannot arrive in the future")
+        if received.year < 1990:  # a typo, not a request a register could still have open
+            raise InvalidInputError("--received: give the date the request arrived (YYYY-MM-DD, from 1990 on)")
         org = self.organisation(organisation)
         with self.store.write() as tx:
             self._require(tx, Permission.REPORT_SUBJECT)
@@ -83,7 +85,7 @@ class AccessRequestOps(KitBase):
             if self.clock.now().date().isoformat() > request.due_on:
                 raise OperationRefusedError("the first deadline has passed: an extension had to be notified "
                                             "before it")
-            extended = self._deadline(request.jurisdiction).extended(date.fromisoformat(request.due_on),
+            extended = self._deadline(request.jurisdiction).extended(date.fromisoformat(request.received_on),
                                                                       org.holidays)
             if extended is None:
                 raise OperationRefusedError(f"pack {request.jurisdiction} allows no extension")

@@ -72,9 +72,18 @@ class DeadlineRule:
         return add_period(received, self.amount, self.unit, holidays=holidays,
                           roll_to_working_day=self.roll_to_working_day)
 
-    def extended(self, due: date, holidays: Collection[date] = ()) -> date | None:
-        """The latest day after an extension (counted from the first deadline), if the pack allows one."""
+    def extended(self, received: date, holidays: Collection[date] = ()) -> date | None:
+        """The latest day after an extension, if the pack allows one.
+
+        The extension runs on from the first period's own end, not from that end moved to a
+        working day: GDPR Art. 12(3) gives one month plus two further months from receipt,
+        and Regulation 1182/71 art. 3(4) moves only the end of the whole period.
+        """
         if self.extension_amount is None or self.extension_unit is None:
             return None
-        return add_period(due, self.extension_amount, self.extension_unit, holidays=holidays,
+        if self.extension_unit == self.unit:  # 31 January + 1 + 2 months is 30 April, not 28 April
+            return add_period(received, self.amount + self.extension_amount, self.unit, holidays=holidays,
+                              roll_to_working_day=self.roll_to_working_day)
+        first = add_period(received, self.amount, self.unit, holidays=holidays)
+        return add_period(first, self.extension_amount, self.extension_unit, holidays=holidays,
                           roll_to_working_day=self.roll_to_working_day)

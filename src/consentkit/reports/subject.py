@@ -131,7 +131,11 @@ class _Builder:
         if request is None or rule is None:
             return None
         due = rule.due(request.received_on, self.org.holidays)
-        extended = rule.extended(due, self.org.holidays)
+        extended = rule.extended(request.received_on, self.org.holidays)
+        extension = fill(self.L["extension"], {"date": self.day(extended)}) if extended else None
+        if request.extended_to is not None:  # already extended: that is the deadline now
+            due = request.extended_to
+            extension = fill(self.L["extension-used"], {"date": self.day(due)})
         unit = self.L[f"unit-{rule.unit}"]
         return {
             "request_id": request.request_id, "received_on": request.received_on.isoformat(),
@@ -139,7 +143,7 @@ class _Builder:
             "extended_to": request.extended_to.isoformat() if request.extended_to else None,
             "extended_text": self.day(request.extended_to),
             "rule_text": fill(self.L["due-rule"], {"amount": rule.amount, "unit": unit}), "citation": rule.citation,
-            "extension_text": fill(self.L["extension"], {"date": self.day(extended)}) if extended else None,
+            "extension_text": extension,
         }
 
     def data_held(self) -> list[dict[str, Any]]:

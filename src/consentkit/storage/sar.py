@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from consentkit.storage.tables import SubjectAccessRequestRow
 
@@ -59,8 +59,12 @@ class AccessRequestRepository:
 
     def find(self, *, status: str | None = None, subject_id: str | None = None,
              received_before: str | None = None, limit: int = 1000) -> list[AccessRequest]:
-        """Requests, oldest deadline first, optionally by status, subject or receipt date."""
-        query = select(_ROW).order_by(_ROW.due_on, _ROW.received_on, _ROW.request_id)
+        """Requests, earliest deadline first (an extended one by its new deadline), optionally by
+        status, subject or receipt date; ties in the same order on every database."""
+        request_id: Any = _ROW.request_id
+        if self.conn.dialect.name == "postgresql":  # byte order, as SQLite; a locale's order skips the hyphens
+            request_id = request_id.collate("C")
+        query = select(_ROW).order_by(func.coalesce(_ROW.extended_to, _ROW.due_on), _ROW.received_on, request_id)
         if status is not None:
             query = query.where(_ROW.status == status)
         if subject_id is not None:
