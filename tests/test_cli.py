@@ -192,3 +192,16 @@ def test_free_text_is_checked_where_it_is_typed(run: Run) -> None:
     assert unknown.exit_code == 1 and "zz" in unknown.stderr and "se" in unknown.stderr
     assert run("sar", "list", "--subject", "not-a-uuid").exit_code == 1
     assert run("sar", "open", subject_id, "--received", "").exit_code == 1
+
+
+def test_granting_roles_logs_only_what_changed_and_the_log_names_the_actor(run: Run) -> None:
+    assert run("actor", "add", "--id", "maria", "--role", "caseworker", "--role", "supervisor",
+               "--role", "caseworker").exit_code == 0
+    assert run("actor", "add", "--id", "maria", "--role", "caseworker").exit_code == 0  # held already: no event
+    events = run.json("audit", "log", "--action", "actor.roles-granted")
+    granted = [e for e in events if e["object_ref"] == "actor:maria"]
+    assert [e["details"]["roles"] for e in granted] == [["caseworker", "supervisor"]]
+    assert "actor:maria" in run("audit", "log", "--action", "actor.roles-granted").stdout
+    assert run("actor", "remove-role", "--id", "maria", "--role", "caseworker").exit_code == 0
+    assert run("actor", "remove-role", "--id", "maria", "--role", "supervisor").exit_code == 0
+    assert "maria: (no roles)" in run("actor", "list").stdout

@@ -44,4 +44,4 @@ def actor_list(app: App) -> None:
     """List actors and their roles."""
     rows = app.kit().actors()
     app.emit([{"actor": a, "roles": sorted(r.value for r in roles)} for a, roles in rows],
-             human="\n".join(f"{a}: {', '.join(sorted(r.value for r in roles))}" for a, roles in rows))
+             human="\n".join(f"{a}: {', '.join(sorted(r.value for r in roles)) or '(no roles)'}" for a, roles in rows))

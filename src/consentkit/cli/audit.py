@@ -143,7 +143,7 @@ def audit_log(app: App, subject: str | None, by_actor: str | None, action: str |
 
 def _log_line(row: dict[str, Any]) -> str:
     text = (f"{row['seq']:>7} {str(row['ts'])[:19]} {row['actor']:<12} {row['action']:<24} {row['outcome']:<8} "
-            f"{row['subject_id'] or ''} {json.dumps(row['details'], ensure_ascii=False)}")
+            f"{row['subject_id'] or ''} {row['object_ref'] or ''} {json.dumps(row['details'], ensure_ascii=False)}")
     if isinstance(row["personal"], dict):
         text += f" personal={json.dumps(row['personal'], ensure_ascii=False)}"
     return text
