@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
-__all__ = ["LANGUAGES", "catalog", "translator"]
+__all__ = ["LANGUAGES", "catalog", "fallbacks", "translator"]
 
 LANGUAGES = ("en", "el", "sv", "ru")
 _FALLBACK = {"kk": "ru"}
@@ -27,12 +27,14 @@ def catalog(lang: str) -> dict[str, str]:
     return _parse(source.read_text("utf-8"))
 
 
+def fallbacks(lang: str) -> tuple[str, ...]:
+    """The languages a text for ``lang`` is looked up in, in order (``kk`` → ``kk``, ``ru``, ``en``)."""
+    return tuple(dict.fromkeys((lang, *((_FALLBACK[lang],) if lang in _FALLBACK else ()), "en")))
+
+
 def translator(lang: str) -> Callable[[str], str]:
     """A ``_`` function for ``lang`` with the fallbacks described above."""
-    chain = [catalog(lang)]
-    if lang in _FALLBACK:
-        chain.append(catalog(_FALLBACK[lang]))
-    chain.append(catalog("en"))
+    chain = [catalog(each) for each in fallbacks(lang)]
 
     def translate(message_id: str) -> str:
         for entries in chain:

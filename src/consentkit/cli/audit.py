@@ -250,8 +250,7 @@ def _verifiers(app: App, public_keys: tuple[str, ...]) -> list[NoteVerifier]:
         for item in public_keys:
             path = Path(item)
             if not path.is_file() and "+" not in item:  # a verifier key is name+id+key; this was meant as a file
-                shown = f" {item}" if item.isprintable() and len(item) <= 200 else ""
-                raise InvalidInputError(f"--public-key{shown}: no such file (give a signing-*.pub file or a "
+                raise InvalidInputError(f"--public-key {item}: no such file (give a signing-*.pub file or a "
                                         "verifier key from `consentkit keys public`)")
             verifiers.append(_pem_verifier(app, path) if path.is_file() else parse_verifier_key(item))
         return verifiers

@@ -6,6 +6,7 @@ the caseworker can fix the form in one go (152-FZ art. 9(4), 94-V art. 8(4), 42 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from consentkit.consent.model import ConsentGrant, Effect, Form, Grantor
@@ -29,20 +30,23 @@ def check_vocabulary(pack: Pack, *, recipients: set[str], purposes: set[str], ca
                                     f"choose from {', '.join(sorted(known))}")
 
 
+#: The elements a grant's own fields show (the rest are attested from the signed form).
+_SHOWN_BY_FIELDS: dict[str, Callable[[ConsentGrant], bool]] = {
+    "purposes": lambda g: bool(g.scope.purposes),
+    "categories": lambda g: bool(g.scope.categories),
+    "recipients": lambda g: bool(g.scope.recipients),
+    "validity": lambda g: g.valid_until is not None,
+    "grantor": lambda g: True,
+    "form": lambda g: True,
+    "notice": lambda g: g.notice_version is not None,
+    "evidence": lambda g: g.evidence_sha256 is not None,
+    "witness": lambda g: g.witness is not None,
+}
+
+
 def present_elements(grant: ConsentGrant) -> set[str]:
     """Element ids this grant carries: derived from its fields plus those the caseworker attested."""
-    derived = {
-        "purposes": bool(grant.scope.purposes),
-        "categories": bool(grant.scope.categories),
-        "recipients": bool(grant.scope.recipients),
-        "validity": grant.valid_until is not None,
-        "grantor": True,
-        "form": True,
-        "notice": grant.notice_version is not None,
-        "evidence": grant.evidence_sha256 is not None,
-        "witness": grant.witness is not None,
-    }
-    return {name for name, present in derived.items() if present} | set(grant.attested)
+    return {name for name, shown in _SHOWN_BY_FIELDS.items() if shown(grant)} | set(grant.attested)
 
 
 #: How the caseworker supplies an element the grant lacks; any other element is on the signed
@@ -61,10 +65,7 @@ def attestable_elements(pack: Pack) -> frozenset[str]:
     policy = pack.consent
     named = {name for name, _ in policy.required_elements}
     named |= {name for rule in policy.rules for name in rule.elements}
-    return frozenset(named - set(_DERIVED))
-
-
-_DERIVED = ("purposes", "categories", "recipients", "validity", "grantor", "form", "notice", "evidence", "witness")
+    return frozenset(named - _SHOWN_BY_FIELDS.keys())
 
 
 def _cite(cited: Cited | None) -> str:

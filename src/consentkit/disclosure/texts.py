@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from consentkit.i18n import translator
+from consentkit.i18n import fallbacks, translator
 from consentkit.policy.model import Pack
 
 __all__ = ["localise"]
-
-_FALLBACK = {"kk": "ru"}
-
 
 def localise(decision_json: dict[str, Any], lang: str, pack: Pack | None = None) -> dict[str, Any]:
     """Replace the English reason and obligation texts of a decision's JSON with ``lang`` ones
@@ -32,7 +29,7 @@ def _obligation_text(item: dict[str, Any], decision: dict[str, Any], pack: Pack,
     english: str = item["text"]
     own = next((o for o in pack.obligations if o.id == item["id"]), None)
     if own is not None:
-        return own.text.get(lang) or own.text.get(_FALLBACK.get(lang, "")) or english
+        return next((own.text[each] for each in fallbacks(lang) if own.text.get(each)), english)
     override = pack.overrides.get(str(decision["basis"].get("override") or ""))
     if override is None:
         return english

@@ -21,7 +21,7 @@ from consentkit.kit._redact import RedactOps
 from consentkit.kit._reports import ReportOps
 from consentkit.kit._subjects import ERASURE_GROUNDS, SubjectOps
 from consentkit.storage import Store
-from consentkit.storage.engine import SCHEMA_REVISION
+from consentkit.storage.engine import SCHEMA_REVISION, sqlite_file
 from consentkit.types import Role
 
 __all__ = ["ERASURE_GROUNDS", "ConsentKit", "InitResult"]
@@ -80,7 +80,7 @@ class ConsentKit(ReportOps, SubjectOps, InteropOps, ConsentOps, DisclosureOps, A
         settings = Settings.resolve(db_url=db_url, keys_dir=keys_dir, actor=actor)
         keys, created, source = _init_keyring(settings.keys_dir)
         store = Store.connect(settings.db_url)
-        new_file = _sqlite_file(store)
+        new_file = sqlite_file(settings.db_url)
         if new_file is not None and new_file.exists():
             new_file = None
         try:
@@ -122,14 +122,6 @@ def _init_keyring(keys_dir: Path) -> tuple[KeyRing, bool, Path | None]:
     if (keys_dir / "keyring.json").exists():
         return KeyRing.load_dir(keys_dir), False, keys_dir
     return KeyRing.generate(), True, keys_dir
-
-
-def _sqlite_file(store: Store) -> Path | None:
-    url = store.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
-            or url.database.startswith("file:"):
-        return None
-    return Path(url.database)
 
 
 def _save_new_keys(keys: KeyRing, keys_dir: Path) -> None:

@@ -38,9 +38,9 @@ class AdminOps(KitBase):
             raise InvalidInputError("--role: give at least one role")
         with self.store.write() as tx:
             self._require(tx, Permission.ACTOR_MANAGE)
-            before = tx.actors.roles(actor_id) if tx.actors.exists(actor_id) else None
+            before = tx.actors.roles(actor_id)  # empty for an actor not registered yet
             held = tx.actors.add(actor_id, wanted, at=self._now(), by=self.actor)
-            granted = sorted(r.value for r in held - (before or frozenset()))
+            granted = sorted(r.value for r in held - before)
             if granted:  # a role they already held changes nothing, and is not logged as granted
                 self._audit(tx, AuditEvent("actor.roles-granted", object_ref=f"actor:{actor_id}",
                                            details={"roles": granted}))

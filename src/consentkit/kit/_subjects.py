@@ -144,10 +144,8 @@ class SubjectOps(KitBase):
         refused = False
         with self.store.write() as tx:
             self._require(tx, Permission.SUBJECT_ERASE)
-            stored = self._subject(tx, subject_id)
-            if stored.erased_at and stored.wrapped is None:
-                raise OperationRefusedError(f"this subject was already erased on {stored.erased_at[:10]}")
             # An erased subject whose key is back (restored from a backup) is erased again.
+            stored = self._live_subject(tx, subject_id, restored=True)
             if stored.on_hold:
                 refused = True
                 self._audit(tx, AuditEvent("subject.erase-refused", stored.subject_id,
@@ -168,9 +166,10 @@ class SubjectOps(KitBase):
 
     # -- helpers -----------------------------------------------------------------
 
-    def _live_subject(self, tx: Tx, subject_id: str) -> StoredSubject:
+    def _live_subject(self, tx: Tx, subject_id: str, *, restored: bool = False) -> StoredSubject:
+        """The subject, refused if erased (``restored``: unless its data key is back)."""
         stored = self._subject(tx, subject_id)
-        if stored.erased_at:
+        if stored.erased_at and not (restored and stored.wrapped is not None):
             raise OperationRefusedError(f"this subject was already erased on {stored.erased_at[:10]}")
         return stored
 

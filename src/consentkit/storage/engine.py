@@ -25,6 +25,7 @@ __all__ = [
     "check_schema",
     "make_engine",
     "migrate",
+    "sqlite_file",
     "translate_errors",
 ]
 
@@ -34,14 +35,23 @@ SCHEMA_REVISION = "0005"
 _WRITE_OPTION = "consentkit_write"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite database URL (``None`` for in-memory SQLite and other databases)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    if database.startswith("file:"):  # an SQLite URI filename (e.g. ?mode=ro&uri=true)
+        database = database[len("file:"):].partition("?")[0]
+    return Path(database) if database not in ("", ":memory:") else None
+
+
 def make_engine(url: str, *, must_exist: bool) -> Engine:
     """Create an engine; with ``must_exist`` a missing SQLite file is an error, not a new file."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database.startswith("file:"):  # an SQLite URI filename (e.g. ?mode=ro&uri=true)
-            database = database[len("file:"):].partition("?")[0]
-        if must_exist and database not in ("", ":memory:") and not Path(database).exists():
+        database = sqlite_file(url)
+        if must_exist and database is not None and not database.exists():
             raise SchemaOutdatedError(f"database {database} does not exist: run `consentkit init` first")
         engine = create_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
