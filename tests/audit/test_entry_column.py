@@ -151,6 +151,7 @@ def test_ranges_verified_in_parallel_processes_join_into_the_same_tree(
     ("UPDATE ck_audit_events SET actor = 'mallory' WHERE seq = 150", ("changed", 150)),
     ("DELETE FROM ck_audit_events WHERE seq = 101", ("deleted", 101)),
     ("UPDATE ck_audit_events SET entry_hash = prev_hash WHERE seq = 150", ("changed", 150)),
+    ("UPDATE ck_audit_events SET entry_hash = prev_hash WHERE seq = 20", ("changed", 20)),
     ("DELETE FROM ck_audit_events WHERE seq >= 180", ("truncated", 180)),
 ])
 def test_damage_found_in_parallel_is_named_as_a_single_scan_names_it(

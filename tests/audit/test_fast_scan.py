@@ -8,14 +8,33 @@ and range start, or parallel ranges would join into a different tree.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from consentkit.audit import verify
 from consentkit.audit.envelope import GENESIS_HASH, encode_entry, entry_hash
 from consentkit.audit.merkle import CompactRange
 from consentkit.audit.verify import NO_BLOCKS, RangeScan, finish, scan_leaves, scan_range
 
 ORIGIN = "consentkit.test/fast-scan"
+#: The ways the fast scan can hash: the C core when it was built, and hashlib (always).
+HASHING = [pytest.param(verify.tree_levels, id="c-core" if verify.C_CORE else "hashlib")]
+if verify.C_CORE:
+    HASHING.append(pytest.param(verify.python_levels, id="hashlib"))
+
+
+@contextmanager
+def _hashing(levels: Callable[[bytes, list[bytes]], list[bytes]]) -> Iterator[None]:
+    saved = verify.tree_levels
+    verify.tree_levels = levels
+    try:
+        yield
+    finally:
+        verify.tree_levels = saved
 
 
 def _log(size: int) -> list[tuple[bytes, bytes, bytes]]:
@@ -43,10 +62,12 @@ def _same(fast: RangeScan, full: RangeScan) -> None:
     assert fast.snapshots == full.snapshots
 
 
+@pytest.mark.parametrize("levels", HASHING)
 @settings(max_examples=150, deadline=None)
 @given(size=st.integers(0, 140), block_height=st.sampled_from([0, 1, 2, 3, 4, NO_BLOCKS]),
        chunk_height=st.integers(0, 4), cut=st.integers(1, 50), data=st.data())
-def test_fast_and_full_scans_hand_over_the_same_range(size: int, block_height: int, chunk_height: int, cut: int,
+def test_fast_and_full_scans_hand_over_the_same_range(levels: Callable[[bytes, list[bytes]], list[bytes]],
+                                                      size: int, block_height: int, chunk_height: int, cut: int,
                                                       data: st.DataObject) -> None:
     rows = _log(size)
     blocks = size >> block_height if block_height < NO_BLOCKS else 0
@@ -55,17 +76,21 @@ def test_fast_and_full_scans_hand_over_the_same_range(size: int, block_height: i
     mine = rows[start:]
     full = scan_range(ORIGIN, [[(start + i, tail, prev, digest) for i, (tail, prev, digest) in enumerate(mine)]],
                       start=start, prev=None if start else GENESIS_HASH, block_height=block_height, sizes=sizes)
-    fast = scan_leaves(ORIGIN, _batches([tail for tail, _, _ in mine], cut), start=start,
-                       block_height=block_height, sizes=sizes, chunk_height=chunk_height)
+    with _hashing(levels):
+        fast = scan_leaves(ORIGIN, _batches([tail for tail, _, _ in mine], cut), start=start,
+                           block_height=block_height, sizes=sizes, chunk_height=chunk_height)
     _same(fast, full)
 
 
+@pytest.mark.parametrize("levels", HASHING)
 @settings(max_examples=60, deadline=None)
 @given(size=st.integers(1, 200), chunk_height=st.integers(0, 5), sizes=st.lists(st.integers(1, 200), max_size=6))
-def test_the_fast_scan_roots_are_the_tree_roots(size: int, chunk_height: int, sizes: list[int]) -> None:
+def test_the_fast_scan_roots_are_the_tree_roots(levels: Callable[[bytes, list[bytes]], list[bytes]], size: int,
+                                                chunk_height: int, sizes: list[int]) -> None:
     rows = _log(size)
-    report = finish([scan_leaves(ORIGIN, [[tail for tail, _, _ in rows]], sizes=sizes, chunk_height=chunk_height)],
-                    [])
+    with _hashing(levels):
+        report = finish([scan_leaves(ORIGIN, [[tail for tail, _, _ in rows]], sizes=sizes,
+                                     chunk_height=chunk_height)], [])
     tree = CompactRange()
     for _, _, digest in rows:
         tree.append(digest)

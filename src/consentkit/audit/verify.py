@@ -12,15 +12,15 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from consentkit.audit.envelope import ENTRY_FORMAT, GENESIS_HASH, encode_entry, entry_hash
 from consentkit.audit.merkle import CompactRange
 
 __all__ = [
-    "CHUNK_HEIGHT", "NO_BLOCKS", "ChainReport", "Damage", "EncodedRow", "RangeScan", "RawLookup", "RawRow",
-    "TrustedRoot", "check_roots", "finish", "join_ranges", "ranges_join", "scan_chain", "scan_encoded", "scan_leaves",
-    "scan_range",
+    "CHUNK_HEIGHT", "C_CORE", "NO_BLOCKS", "ChainReport", "Damage", "EncodedRow", "RangeScan", "RawLookup", "RawRow",
+    "TrustedRoot", "check_roots", "finish", "join_ranges", "python_levels", "ranges_join", "scan_chain",
+    "scan_encoded", "scan_leaves", "scan_range", "scan_stored", "tree_levels",
 ]
 
 #: A stored row in column order: seq, ts, actor, action, subject, object, outcome,
@@ -31,6 +31,55 @@ RawRow = tuple[int, str, str, str, str | None, str | None, str, str, str | None,
 EncodedRow = tuple[int, bytes, bytes, bytes]
 
 _RECENT = 64  # how far back a chain link may point and still be recognised
+_HASH = 32  # bytes of a SHA-256 digest
+_Item = TypeVar("_Item")
+
+
+def python_levels(prefix: bytes, entries: list[bytes]) -> list[bytes]:
+    """Every level of the perfect subtrees over the leaves ``SHA-256(prefix ‖ entry)``, each
+    level as its 32-byte hashes concatenated: level ``h`` holds the roots of the complete
+    runs of ``2**h`` leaves (an odd one out at a level is left for the peaks)."""
+    leaf = hashlib.sha256(prefix)
+    node = hashlib.sha256(b"\x01")
+    level: list[bytes] = []
+    add = level.append
+    for entry in entries:
+        state = leaf.copy()
+        state.update(entry)
+        add(state.digest())
+    levels = [b"".join(level)]
+    while len(level) > 1:
+        pairs = iter(level)
+        level = []
+        add = level.append
+        for left, right in zip(pairs, pairs, strict=False):  # an odd one out is left
+            state = node.copy()
+            state.update(left)
+            state.update(right)
+            add(state.digest())
+        levels.append(b"".join(level))
+    return levels
+
+
+def _c_levels(prefix: bytes, entries: list[bytes]) -> list[bytes]:
+    """:func:`python_levels`, hashed by the C core (``audit._treehash``) a level per call."""
+    level = leaf_hashes(prefix, entries)
+    levels = [level]
+    while len(level) > _HASH:
+        level = node_hashes(level)
+        levels.append(level)
+    return levels
+
+
+try:
+    from consentkit.audit._treehash import leaf_hashes, node_hashes
+except ImportError:  # built without a C compiler or OpenSSL headers (or imported from a zip)
+    #: How :func:`scan_leaves` hashes a chunk: in C when the core was built, else in Python.
+    tree_levels = python_levels
+    C_CORE = False
+else:
+    tree_levels = _c_levels
+    C_CORE = True
 
 
 @dataclass(frozen=True)
@@ -235,38 +284,59 @@ def scan_leaves(origin: str, batches: Iterable[Sequence[bytes]], *, start: int =
     ``batches`` give the entries from seq ``start`` in order, each as its bytes after the
     first two lines (the database's ``entry`` column). The result has the shape of
     :func:`scan_range`'s (blocks, peaks, snapshots at ``sizes``), so ranges join and roots
-    compare the same way, but nothing here checks seq numbers, links or stored hashes:
-    a tree whose roots match the signed checkpoints and the MAC'd head proves every entry
-    it covers (each entry names its own seq). The stored hashes are checked apart, in SQL
-    (``AuditLog.links_intact``). When anything fails to match, the caller rescans with
-    :func:`scan_range`, which names the first bad entry.
+    compare the same way, but nothing here checks seq numbers or links: a tree whose roots
+    match the signed checkpoints and the MAC'd head proves every entry it covers (each entry
+    names its own seq and its predecessor's hash). When anything fails to match, the caller
+    rescans with :func:`scan_range`, which names the first bad entry.
 
     Leaves are hashed a chunk of ``2**chunk_height`` at a time and each chunk folded level
-    by level, which costs about half the Python of :func:`scan_range`'s per-entry loop.
+    by level (:data:`tree_levels`: in C when the optional core was built, a few times
+    faster than :func:`scan_range`'s per-entry loop in Python).
     """
+    height = _chunk_height(start, block_height, chunk_height)
+    return _scan_chunks(origin, ((entries, None) for entries in _chunks(batches, 1 << height)), start=start,
+                        block_height=block_height, sizes=sizes, height=height)
+
+
+def scan_stored(origin: str, batches: Iterable[Sequence[tuple[bytes, bytes]]], *, start: int = 0,
+                block_height: int = NO_BLOCKS, sizes: Iterable[int] = (),
+                chunk_height: int = CHUNK_HEIGHT) -> RangeScan:
+    """:func:`scan_leaves` over stored rows ``(entry bytes, stored entry hash)``, which also checks
+    that every stored hash is its entry's hash (inclusion proofs and the chain read that column).
+    The first chunk where one is not is reported as damage, for the caller to name by a rescan."""
+    height = _chunk_height(start, block_height, chunk_height)
+    chunks = (([entry for entry, _ in rows], b"".join([digest for _, digest in rows]))
+              for rows in _chunks(batches, 1 << height))
+    return _scan_chunks(origin, chunks, start=start, block_height=block_height, sizes=sizes, height=height)
+
+
+def _chunk_height(start: int, block_height: int, chunk_height: int) -> int:
     if start & ((1 << block_height) - 1):
         raise ValueError("a range must start at a block boundary")
-    height = min(chunk_height, block_height)
+    return min(chunk_height, block_height)
+
+
+def _scan_chunks(origin: str, chunks: Iterable[tuple[list[bytes], bytes | None]], *, start: int,
+                 block_height: int, sizes: Iterable[int], height: int) -> RangeScan:
+    """Fold chunks of ``2**height`` entries (the last may be shorter), each with its entries'
+    stored hashes concatenated (``None``: not checked), into a range scan."""
     chunk = 1 << height
     scan = RangeScan(start)
     blocks, upper, snapshots = scan.blocks, scan.peaks, scan.snapshots
     due = sorted({size for size in sizes if size >= start}, reverse=True)  # popped from the end
-    leaf = hashlib.sha256(b"\x00" + f"{ENTRY_FORMAT}\n{origin}\n".encode())
+    prefix = b"\x00" + f"{ENTRY_FORMAT}\n{origin}\n".encode()
     node = hashlib.sha256(b"\x01")
     at, first, last = start, None, b""
     if due and due[-1] == start:
         snapshots.append((due.pop(), 0, []))
-    for entries in _chunks(batches, chunk):
+    for entries, stored in chunks:
         if first is None:
             first = entries[0]
-        leaves: list[bytes] = []
-        add = leaves.append
-        for entry in entries:
-            state = leaf.copy()
-            state.update(entry)
-            add(state.digest())
-        last = leaves[-1]
-        levels = _fold(node, leaves)
+        levels = tree_levels(prefix, entries)
+        if stored is not None and stored != levels[0]:
+            scan.damage = Damage("changed", None, "a stored entry hash is not the hash of its entry")
+            break
+        last = levels[0][-_HASH:]
         end = at + len(entries)
         while (due and due[-1] < end) or (due and due[-1] == end and len(entries) < chunk):
             size = due.pop()
@@ -275,7 +345,7 @@ def scan_leaves(origin: str, batches: Iterable[Sequence[bytes]], *, start: int =
             upper += _prefix_peaks(levels, len(entries))
             at = end
             break
-        _add_peak(node, upper, levels[-1][0], (at >> height) & ((1 << (block_height - height)) - 1))
+        _add_peak(node, upper, levels[-1][:_HASH], (at >> height) & ((1 << (block_height - height)) - 1))
         at = end
         if not at & ((1 << block_height) - 1):
             blocks.append(upper.pop())
@@ -299,12 +369,12 @@ def _add_peak(node: Any, peaks: list[bytes], digest: bytes, index: int) -> None:
     peaks.append(digest)
 
 
-def _chunks(batches: Iterable[Sequence[bytes]], chunk: int) -> Iterator[Sequence[bytes]]:
+def _chunks(batches: Iterable[Sequence[_Item]], chunk: int) -> Iterator[list[_Item]]:
     """Re-cut ``batches`` into lists of exactly ``chunk`` items (the last may be shorter)."""
-    held: list[bytes] = []
+    held: list[_Item] = []
     for batch in batches:
         if not held and len(batch) == chunk:
-            yield batch  # the common case: a fetch of exactly one chunk
+            yield batch if isinstance(batch, list) else list(batch)  # the common case: a fetch of one chunk
             continue
         held += batch
         while len(held) >= chunk:
@@ -325,30 +395,13 @@ def _named_prev(entry: bytes) -> bytes:
         return b""
 
 
-def _fold(node: Any, leaves: list[bytes]) -> list[list[bytes]]:
-    """Every level of the perfect subtrees over ``leaves``: level ``h`` holds the roots of the
-    complete runs of ``2**h`` leaves (an odd one out at a level is left for the peaks)."""
-    levels = [leaves]
-    level = leaves
-    while len(level) > 1:
-        pairs = iter(level)
-        level = []
-        add = level.append
-        for left, right in zip(pairs, pairs, strict=False):  # an odd one out is left
-            state = node.copy()
-            state.update(left)
-            state.update(right)
-            add(state.digest())
-        levels.append(level)
-    return levels
-
-
-def _prefix_peaks(levels: list[list[bytes]], count: int) -> list[bytes]:
+def _prefix_peaks(levels: list[bytes], count: int) -> list[bytes]:
     """The compact range (peaks, largest first) of the first ``count`` leaves of ``levels``."""
     peaks, base = [], 0
     for height in range(count.bit_length() - 1, -1, -1):
         if count >> height & 1:
-            peaks.append(levels[height][base >> height])
+            at = (base >> height) * _HASH
+            peaks.append(levels[height][at:at + _HASH])
             base += 1 << height
     return peaks
 

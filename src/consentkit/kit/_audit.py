@@ -27,7 +27,7 @@ from consentkit.audit.verify import (
     ranges_join,
     scan_chain,
     scan_encoded,
-    scan_leaves,
+    scan_stored,
 )
 from consentkit.errors import AuditIntegrityError, ErasedError, InvalidInputError, NotFoundError, StorageError
 from consentkit.keys import open_sealed
@@ -148,16 +148,16 @@ class AuditOps(KitBase):
         """Verify the entries the database computed.
 
         The fast path rebuilds the tree from the entries alone (this process takes the first
-        range, ``ranges`` the others) and checks the stored hashes link in SQL. It is accepted
+        range, ``ranges`` the others) and checks that each stored hash is its entry's. It is accepted
         only if everything matches: the ranges join, no row lies beyond the head, every signed
         root and the head's tree agree. Anything else is diagnosed by one sequential scan,
         which follows the chain entry by entry and names the first bad entry.
         """
-        with closing(tx.audit.entry_bytes(0, ranges.end)) as batches:
-            first = scan_leaves(self.keys.origin, batches, block_height=ranges.height,
+        with closing(tx.audit.leaf_rows(0, ranges.end)) as batches:
+            first = scan_stored(self.keys.origin, batches, block_height=ranges.height,
                                 sizes=due_sizes([t.size for t in roots], 0, ranges.end))
         others = ranges.results()
-        if others is not None and tx.audit.links_intact(0, ranges.end):
+        if others is not None:
             scans = [first, *others]
             if ranges_join(scans, size) and tx.audit.max_seq() == (size - 1 if size else None):
                 report = finish(scans, roots)

@@ -18,40 +18,33 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from consentkit.audit.verify import Damage, RangeScan, scan_leaves
+from consentkit.audit.verify import Damage, RangeScan, scan_stored
 
-__all__ = ["LINKS_SQL", "Target", "main", "scan_from_json", "scan_stored_range", "scan_to_json"]
+__all__ = ["ENTRIES_SQL", "Target", "main", "scan_from_json", "scan_stored_range", "scan_to_json"]
 
 #: How a worker reaches the database: ("sqlite", file path, None) or
 #: ("postgresql", libpq connection URI, exported snapshot id).
 Target = tuple[str, str, str | None]
 
-#: The entries of a range, as the database concatenates them (``storage.entry_sql``).
-_ENTRIES_SQL = "SELECT entry FROM ck_audit_events WHERE seq >= {p} AND seq < {p} ORDER BY seq"
-#: Stored hashes that the next entry does not name as its predecessor, for entries of a
-#: range. The tree proves each entry (and so the predecessor it names); this proves the
-#: stored ``entry_hash`` column beside it, which inclusion proofs read. The last entry's
-#: hash is compared with the MAC'd head instead.
-LINKS_SQL = ("SELECT count(*) FROM ck_audit_events a JOIN ck_audit_events b ON b.seq = a.seq + 1 "
-             "WHERE a.seq >= {p} AND a.seq < {p} AND b.prev_hash <> a.entry_hash")
+#: The entries of a range, as the database concatenates them (``storage.entry_sql``), with
+#: their stored hashes (which inclusion proofs read): the scan checks one against the other.
+ENTRIES_SQL = "SELECT entry, entry_hash FROM ck_audit_events WHERE seq >= {p} AND seq < {p} ORDER BY seq"
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9A-Fa-f]+)?")
-_BATCH = 4096  # one chunk of scan_leaves per fetch
+_BATCH = 4096  # one chunk of scan_stored per fetch
 
 
 def scan_stored_range(target: Target, origin: str, start: int, end: int, height: int,
                       sizes: Sequence[int]) -> RangeScan:
-    """Rebuild the tree of entries ``start``..``end - 1`` (:func:`~consentkit.audit.verify.scan_leaves`)
-    and check their stored hashes link; a broken link is reported as damage for the caller to name."""
+    """Rebuild the tree of entries ``start``..``end - 1`` and check their stored hashes
+    (:func:`~consentkit.audit.verify.scan_stored`); a mismatch is reported as damage for the caller to name."""
     kind, where, snapshot = target
     if kind == "sqlite":
         conn = sqlite3.connect(f"{Path(where).resolve().as_uri()}?mode=ro", uri=True)  # any file name, read-only
         try:
-            scan = scan_leaves(origin, _batches(conn.execute(_ENTRIES_SQL.format(p="?"), (start, end)), text=False),
+            return scan_stored(origin, _batches(conn.execute(ENTRIES_SQL.format(p="?"), (start, end)), text=False),
                                start=start, block_height=height, sizes=sizes)
-            broken = conn.execute(LINKS_SQL.format(p="?"), (start, end)).fetchone()[0]
         finally:
             conn.close()
-        return _with_links(scan, broken)
     import psycopg  # noqa: PLC0415 - only PostgreSQL installations have it
 
     if snapshot is None or not _SNAPSHOT_ID.fullmatch(snapshot):
@@ -60,22 +53,14 @@ def scan_stored_range(target: Target, origin: str, start: int, end: int, height:
         pg.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         pg.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
         with pg.cursor(name="ck_audit_range") as server:
-            server.execute(_ENTRIES_SQL.format(p="%s"), (start, end))
-            scan = scan_leaves(origin, _batches(server, text=True), start=start, block_height=height, sizes=sizes)
-        row = pg.execute(LINKS_SQL.format(p="%s"), (start, end)).fetchone()
-        return _with_links(scan, row[0] if row else 1)
+            server.execute(ENTRIES_SQL.format(p="%s"), (start, end))
+            return scan_stored(origin, _batches(server, text=True), start=start, block_height=height, sizes=sizes)
 
 
-def _with_links(scan: RangeScan, broken: int) -> RangeScan:
-    if broken:
-        scan.damage = Damage("changed", None, "stored entry hashes do not link")
-    return scan
-
-
-def _batches(cursor: Any, *, text: bool) -> Iterator[Sequence[bytes]]:
+def _batches(cursor: Any, *, text: bool) -> Iterator[Sequence[tuple[bytes, bytes]]]:
     while rows := cursor.fetchmany(_BATCH):
         # PostgreSQL's entry is text (its bytea conversion is not immutable); SQLite's a BLOB.
-        yield [entry.encode("utf-8") for (entry,) in rows] if text else [entry for (entry,) in rows]
+        yield [(entry.encode("utf-8"), digest) for entry, digest in rows] if text else rows
 
 
 def scan_to_json(scan: RangeScan) -> dict[str, Any]:

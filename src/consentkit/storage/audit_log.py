@@ -21,7 +21,6 @@ from consentkit.audit.merkle import CompactRange
 from consentkit.audit.verify import EncodedRow, RawRow
 from consentkit.errors import AuditIntegrityError, StorageError
 from consentkit.storage._raw import RawStatements
-from consentkit.storage._scan_worker import LINKS_SQL
 from consentkit.storage.entry_sql import entry_column_intact
 from consentkit.storage.tables import AuditCheckpointRow, AuditEventRow
 
@@ -236,19 +235,18 @@ class AuditLog:
         for rows in self._stream(query, batch):  # PostgreSQL: (int, text, bytes, bytes)
             yield [(seq, entry.encode("utf-8"), prev, digest) for seq, entry, prev, digest in rows]
 
-    def entry_bytes(self, start: int = 0, end: int | None = None, *, batch: int = 4096) -> Generator[list[bytes]]:
-        """Stream the ``entry`` column (``storage.entry_sql``) of events ``start`` to ``end - 1`` in seq
-        order, in lists of up to ``batch``: all the fast verification path reads."""
-        query = select(AuditEventRow.entry).where(AuditEventRow.seq >= start).order_by(AuditEventRow.seq)
+    def leaf_rows(self, start: int = 0, end: int | None = None, *,
+                  batch: int = 4096) -> Generator[Sequence[tuple[bytes, bytes]]]:
+        """Stream ``(entry, entry_hash)`` of events ``start`` to ``end - 1`` in seq order, in lists of
+        up to ``batch``: the entry as the database computes it (``storage.entry_sql``) and the stored
+        hash beside it. All the fast verification path reads."""
+        query = select(AuditEventRow.entry, AuditEventRow.entry_hash).where(AuditEventRow.seq >= start) \
+            .order_by(AuditEventRow.seq)
         if end is not None:
             query = query.where(AuditEventRow.seq < end)
         text_column = self.conn.dialect.name == "postgresql"  # PostgreSQL's entry is text, SQLite's a BLOB
         for rows in self._stream(query, batch):
-            yield [entry.encode("utf-8") for (entry,) in rows] if text_column else [entry for (entry,) in rows]
-
-    def links_intact(self, start: int, end: int) -> bool:
-        """Whether each stored hash of events ``start`` to ``end - 1`` is the one the next event names."""
-        return not self._sql.fetchone(LINKS_SQL.format(p="?"), (start, end))[0]
+            yield [(entry.encode("utf-8"), digest) for entry, digest in rows] if text_column else rows
 
     def max_seq(self) -> int | None:
         """The highest sequence number stored (``None`` for an empty table)."""
