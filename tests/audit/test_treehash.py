@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consentkit.audit import verify
+from consentkit.audit import merkle, verify
 
 PREFIX = b"\x00ck-audit/1\nconsentkit.test/treehash\n"
 
@@ -54,3 +54,25 @@ def test_the_c_core_refuses_what_it_cannot_hash() -> None:
         leaf_hashes("prefix", [b"a"])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="whole 32-byte hashes"):
         node_hashes(b"\x00" * 33)
+
+
+@needs_core
+@settings(max_examples=200, deadline=None)
+@given(leaves=st.lists(st.binary(min_size=32, max_size=32), max_size=140), data=st.data())
+def test_roots_and_proofs_are_the_same_with_and_without_the_core(leaves: list[bytes], data: st.DataObject) -> None:
+    size = len(leaves)
+    index = data.draw(st.integers(0, max(size - 1, 0)))
+    old = data.draw(st.integers(1, max(size, 1)))
+
+    def tree() -> tuple[bytes, list[bytes], list[bytes]]:
+        return (merkle.root(leaves), merkle.inclusion_proof(leaves, index, size) if size else [],
+                merkle.consistency_proof(leaves, old, size) if size else [])
+
+    with_core = tree()
+    merkle.C_CORE = False
+    try:
+        without = tree()
+    finally:
+        merkle.C_CORE = True
+    assert with_core == without
+    assert not size or merkle.verify_inclusion(leaves[index], index, size, with_core[1], with_core[0])

@@ -26,7 +26,17 @@ from collections.abc import Iterable, Sequence
 
 from consentkit.errors import InvalidInputError
 
+try:
+    from consentkit.audit import _treehash
+except ImportError:  # built without a C compiler or OpenSSL headers (or imported from a zip)
+    #: Whether the optional C core (``audit/_treehash.c``) was built: then :data:`tree_levels`
+    #: and the tree hashes of proofs use it, else hashlib (the same bytes, more slowly).
+    C_CORE = False
+else:
+    C_CORE = True
+
 __all__ = [
+    "C_CORE",
     "EMPTY_ROOT",
     "HASH_SIZE",
     "CompactRange",
@@ -34,8 +44,10 @@ __all__ = [
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "python_levels",
     "root",
     "subtree_root",
+    "tree_levels",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -298,12 +310,58 @@ class CompactRange:
         return f"CompactRange(size={self._size}, root={self.root().hex()})"
 
 
+def python_levels(prefix: bytes, entries: list[bytes]) -> list[bytes]:
+    """Every level of the perfect subtrees over the leaves ``SHA-256(prefix ‖ entry)``, each
+    level as its 32-byte hashes concatenated: level ``h`` holds the roots of the complete
+    runs of ``2**h`` leaves (an odd one out at a level is left for the peaks)."""
+    leaf = hashlib.sha256(prefix)
+    node = _NODE_STATE
+    level: list[bytes] = []
+    add = level.append
+    for entry in entries:
+        state = leaf.copy()
+        state.update(entry)
+        add(state.digest())
+    levels = [b"".join(level)]
+    while len(level) > 1:
+        pairs = iter(level)
+        level = []
+        add = level.append
+        for left, right in zip(pairs, pairs, strict=False):  # an odd one out is left
+            state = node.copy()
+            state.update(left)
+            state.update(right)
+            add(state.digest())
+        levels.append(b"".join(level))
+    return levels
+
+
+def _c_levels(prefix: bytes, entries: list[bytes]) -> list[bytes]:
+    """:func:`python_levels`, hashed by the C core (``audit._treehash``) a level per call."""
+    level = _treehash.leaf_hashes(prefix, entries)
+    levels = [level]
+    while len(level) > HASH_SIZE:
+        level = _treehash.node_hashes(level)
+        levels.append(level)
+    return levels
+
+
+#: How the audit verification's fast path hashes a chunk of entries.
+tree_levels = _c_levels if C_CORE else python_levels
+
+
 def _mth(hashes: Sequence[bytes]) -> bytes:
     """MTH over already-checked leaf hashes, level by level (no recursion, no slicing per node)."""
     if not hashes:
         return EMPTY_ROOT
     # Pairing left to right and promoting an unpaired last node builds the same tree as
     # RFC 9162's split at the largest power of two below n: every left part is perfect.
+    if C_CORE:  # a whole level per call
+        joined = b"".join(hashes)
+        while len(joined) > HASH_SIZE:
+            odd = joined[-HASH_SIZE:] if len(joined) % (2 * HASH_SIZE) else b""
+            joined = _treehash.node_hashes(joined) + odd
+        return joined
     level = list(hashes)
     while len(level) > 1:
         level = _next_level(level)

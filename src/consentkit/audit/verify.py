@@ -15,7 +15,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from consentkit.audit.envelope import ENTRY_FORMAT, GENESIS_HASH, encode_entry, entry_hash
-from consentkit.audit.merkle import CompactRange
+from consentkit.audit.merkle import C_CORE, HASH_SIZE, CompactRange, python_levels, tree_levels
 
 __all__ = [
     "CHUNK_HEIGHT", "C_CORE", "NO_BLOCKS", "ChainReport", "Damage", "EncodedRow", "RangeScan", "RawLookup", "RawRow",
@@ -31,55 +31,9 @@ RawRow = tuple[int, str, str, str, str | None, str | None, str, str, str | None,
 EncodedRow = tuple[int, bytes, bytes, bytes]
 
 _RECENT = 64  # how far back a chain link may point and still be recognised
-_HASH = 32  # bytes of a SHA-256 digest
 _Item = TypeVar("_Item")
 
 
-def python_levels(prefix: bytes, entries: list[bytes]) -> list[bytes]:
-    """Every level of the perfect subtrees over the leaves ``SHA-256(prefix ‖ entry)``, each
-    level as its 32-byte hashes concatenated: level ``h`` holds the roots of the complete
-    runs of ``2**h`` leaves (an odd one out at a level is left for the peaks)."""
-    leaf = hashlib.sha256(prefix)
-    node = hashlib.sha256(b"\x01")
-    level: list[bytes] = []
-    add = level.append
-    for entry in entries:
-        state = leaf.copy()
-        state.update(entry)
-        add(state.digest())
-    levels = [b"".join(level)]
-    while len(level) > 1:
-        pairs = iter(level)
-        level = []
-        add = level.append
-        for left, right in zip(pairs, pairs, strict=False):  # an odd one out is left
-            state = node.copy()
-            state.update(left)
-            state.update(right)
-            add(state.digest())
-        levels.append(b"".join(level))
-    return levels
-
-
-def _c_levels(prefix: bytes, entries: list[bytes]) -> list[bytes]:
-    """:func:`python_levels`, hashed by the C core (``audit._treehash``) a level per call."""
-    level = leaf_hashes(prefix, entries)
-    levels = [level]
-    while len(level) > _HASH:
-        level = node_hashes(level)
-        levels.append(level)
-    return levels
-
-
-try:
-    from consentkit.audit._treehash import leaf_hashes, node_hashes
-except ImportError:  # built without a C compiler or OpenSSL headers (or imported from a zip)
-    #: How :func:`scan_leaves` hashes a chunk: in C when the core was built, else in Python.
-    tree_levels = python_levels
-    C_CORE = False
-else:
-    tree_levels = _c_levels
-    C_CORE = True
 
 
 @dataclass(frozen=True)
@@ -336,7 +290,7 @@ def _scan_chunks(origin: str, chunks: Iterable[tuple[list[bytes], bytes | None]]
         if stored is not None and stored != levels[0]:
             scan.damage = Damage("changed", None, "a stored entry hash is not the hash of its entry")
             break
-        last = levels[0][-_HASH:]
+        last = levels[0][-HASH_SIZE:]
         end = at + len(entries)
         while (due and due[-1] < end) or (due and due[-1] == end and len(entries) < chunk):
             size = due.pop()
@@ -345,7 +299,7 @@ def _scan_chunks(origin: str, chunks: Iterable[tuple[list[bytes], bytes | None]]
             upper += _prefix_peaks(levels, len(entries))
             at = end
             break
-        _add_peak(node, upper, levels[-1][:_HASH], (at >> height) & ((1 << (block_height - height)) - 1))
+        _add_peak(node, upper, levels[-1][:HASH_SIZE], (at >> height) & ((1 << (block_height - height)) - 1))
         at = end
         if not at & ((1 << block_height) - 1):
             blocks.append(upper.pop())
@@ -400,8 +354,8 @@ def _prefix_peaks(levels: list[bytes], count: int) -> list[bytes]:
     peaks, base = [], 0
     for height in range(count.bit_length() - 1, -1, -1):
         if count >> height & 1:
-            at = (base >> height) * _HASH
-            peaks.append(levels[height][at:at + _HASH])
+            at = (base >> height) * HASH_SIZE
+            peaks.append(levels[height][at:at + HASH_SIZE])
             base += 1 << height
     return peaks
 

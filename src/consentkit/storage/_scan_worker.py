@@ -20,7 +20,7 @@ from typing import Any
 
 from consentkit.audit.verify import Damage, RangeScan, scan_stored
 
-__all__ = ["ENTRIES_SQL", "Target", "main", "scan_from_json", "scan_stored_range", "scan_to_json"]
+__all__ = ["Target", "main", "scan_from_json", "scan_stored_range", "scan_to_json"]
 
 #: How a worker reaches the database: ("sqlite", file path, None) or
 #: ("postgresql", libpq connection URI, exported snapshot id).
@@ -28,7 +28,7 @@ Target = tuple[str, str, str | None]
 
 #: The entries of a range, as the database concatenates them (``storage.entry_sql``), with
 #: their stored hashes (which inclusion proofs read): the scan checks one against the other.
-ENTRIES_SQL = "SELECT entry, entry_hash FROM ck_audit_events WHERE seq >= {p} AND seq < {p} ORDER BY seq"
+_ENTRIES_SQL = "SELECT entry, entry_hash FROM ck_audit_events WHERE seq >= {p} AND seq < {p} ORDER BY seq"
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9A-Fa-f]+)?")
 _BATCH = 4096  # one chunk of scan_stored per fetch
 
@@ -41,7 +41,7 @@ def scan_stored_range(target: Target, origin: str, start: int, end: int, height:
     if kind == "sqlite":
         conn = sqlite3.connect(f"{Path(where).resolve().as_uri()}?mode=ro", uri=True)  # any file name, read-only
         try:
-            return scan_stored(origin, _batches(conn.execute(ENTRIES_SQL.format(p="?"), (start, end)), text=False),
+            return scan_stored(origin, _batches(conn.execute(_ENTRIES_SQL.format(p="?"), (start, end)), text=False),
                                start=start, block_height=height, sizes=sizes)
         finally:
             conn.close()
@@ -53,7 +53,7 @@ def scan_stored_range(target: Target, origin: str, start: int, end: int, height:
         pg.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         pg.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
         with pg.cursor(name="ck_audit_range") as server:
-            server.execute(ENTRIES_SQL.format(p="%s"), (start, end))
+            server.execute(_ENTRIES_SQL.format(p="%s"), (start, end))
             return scan_stored(origin, _batches(server, text=True), start=start, block_height=height, sizes=sizes)
 
 

@@ -294,7 +294,7 @@ class AuditLog:
     def leaf_hashes(self, size: int) -> list[bytes]:
         """Stored entry hashes of the first ``size`` events, in order (for proofs)."""
         query = select(AuditEventRow.entry_hash).where(AuditEventRow.seq < size).order_by(AuditEventRow.seq)
-        return [bytes(h) for h in self.conn.execute(query).scalars()]
+        return [digest for rows in self._stream(query, 20_000) for (digest,) in rows]  # bytes from both drivers
 
     def get(self, seq: int) -> AuditRecord | None:
         """One event by sequence number."""
