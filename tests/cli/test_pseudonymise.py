@@ -98,7 +98,8 @@ def test_malformed_row_exit_1_with_line_number(run: Run, paths: dict[str, str]) 
 def test_unknown_column_is_refused(run: Run, paths: dict[str, str]) -> None:
     Path(paths["schema"]).write_text(SCHEMA.replace("  name: drop\n", ""), encoding="utf-8")
     result = run("pseudonymise", paths["in"], "--schema", paths["schema"], "--out", paths["out"], "--quiet")
-    assert result.exit_code == 1 and "columns not in the schema: 'name'" in result.stderr
+    assert result.exit_code == 1 and "header column 3 not in the schema (names not shown; the schema has 'pnr', " \
+        "'phone', 'sex', 'birth_date')" in result.stderr
 
 
 def test_bad_schema_names_the_field(run: Run, paths: dict[str, str]) -> None:
@@ -129,6 +130,16 @@ def test_reidentify_round_trip_and_refusals(run: Run, paths: dict[str, str]) -> 
     log = json.dumps(run.json("audit", "log", "--action", "pseudonym.reidentified"))
     assert log.count('"outcome": "ok"') == 2 and log.count('"outcome": "refused"') == 1
     assert "safeguarding" not in log and "123 45 67" not in log
+
+
+def test_a_domain_that_is_not_one_is_refused_before_it_reaches_the_log(run: Run, paths: dict[str, str]) -> None:
+    export(run, paths, "--k", "1")
+    with Path(paths["out"]).open(encoding="utf-8", newline="") as handle:
+        token = next(csv.DictReader(handle))["phone"]
+    typed = run("reidentify", token, "--reason", "safeguarding", "--domain", "Karin Berg 990416-8656")
+    assert typed.exit_code != 0 and "--domain: a pseudonymisation domain is 1-64 characters" in typed.stderr
+    assert "Karin" not in typed.stderr and len(typed.stderr.strip().splitlines()) == 1
+    assert "Karin" not in json.dumps(run.json("audit", "log"))
 
 
 def test_reidentify_as_design_spells_it(run: Run, paths: dict[str, str]) -> None:

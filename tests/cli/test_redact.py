@@ -115,8 +115,8 @@ def test_both_engines_print_the_same(tmp_path: Path) -> None:
 # --- with an installation ------------------------------------------------------------------
 
 
-def call(run: Run, *args: str, stdin: str) -> Result:
-    return run.runner.invoke(cli, [*run.base, "--actor", "ada", *args], input=stdin, catch_exceptions=False)
+def call(run: Run, *args: str, stdin: str, actor: str = "ada") -> Result:
+    return run.runner.invoke(cli, [*run.base, "--actor", actor, *args], input=stdin, catch_exceptions=False)
 
 
 @pytest.fixture
@@ -165,3 +165,21 @@ def test_pseudonymise_gives_one_pseudonym_per_person_number_and_phone(run: Run) 
     other = call(run, "redact", "--lang", "ru", "--known-name", "Иван Петров", "--pseudonymise", "study-2", "-",
                  stdin="Иван Петров")
     assert other.stdout.strip() != persons[0]  # another domain, another pseudonym
+
+
+def test_pseudonymise_takes_the_export_role_and_is_audited(run: Run) -> None:
+    # An export domain's pseudonyms link its rows back to people for whoever can compute
+    # them from values they know: only roles that may export, and every use is logged.
+    assert run("actor", "add", "--id", "cas", "--role", "caseworker").exit_code == 0
+    refused = call(run, "redact", "--lang", "sv", "--pseudonymise", "proj-a", "-", stdin="19990416-8656",
+                   actor="cas")
+    assert refused.exit_code == 1 and "may not pseudonym.export" in refused.stderr
+    assert "SE_PERSONNUMMER" not in refused.stdout
+    unknown = call(run, "redact", "--lang", "sv", "--pseudonymise", "proj-a", "-", stdin="19990416-8656",
+                   actor="nobody")
+    assert unknown.exit_code != 0 and "SE_PERSONNUMMER" not in unknown.stdout
+    done = call(run, "redact", "--lang", "sv", "--pseudonymise", "proj-a", "-", stdin="19990416-8656")
+    assert done.exit_code == 0 and done.stdout.startswith("SE_PERSONNUMMER_")
+    log = run.json("audit", "log", "--action", "pseudonym.text-redacted")
+    assert [e["details"] for e in log] == [{"domain": "proj-a"}]
+    assert "8656" not in json.dumps(log)

@@ -178,8 +178,18 @@ def test_csv_render_has_a_header_and_quotes_when_needed() -> None:
 
 def test_unknown_csv_column_is_refused_not_passed_through() -> None:
     ex = exporter({"a": "keep"})
-    with pytest.raises(ValidationError, match=r"in.csv: columns not in the schema: 'diagnosis'; every input"):
+    with pytest.raises(ValidationError, match=r"in.csv: header column 2 not in the schema \(names not shown; "
+                                              r"the schema has 'a'\); every input") as raised:
         run_csv(ex, "a,diagnosis\n1,F10.2\n")
+    assert "diagnosis" not in str(raised.value)
+
+
+def test_a_file_without_its_header_line_is_named_so_and_its_first_row_not_shown() -> None:
+    ex = exporter({"pnr": "keep", "name": "drop"})
+    with pytest.raises(ValidationError, match=r"header columns 1, 2 not in the schema .*is the header line missing\?"
+                       ) as raised:
+        run_csv(ex, "990416-8656,Karin Berg\n")
+    assert "Karin" not in str(raised.value) and "8656" not in str(raised.value)
 
 
 def test_missing_csv_column_is_refused() -> None:
@@ -189,14 +199,16 @@ def test_missing_csv_column_is_refused() -> None:
 
 
 def test_duplicate_header_is_refused() -> None:
-    with pytest.raises(ValidationError, match="names the column 'a' twice"):
+    with pytest.raises(ValidationError, match="header columns 1 and 2 have the same name"):
         run_csv(exporter({"a": "keep"}), "a,a\n1,2\n")
 
 
 def test_unknown_jsonl_key_is_refused_with_its_line() -> None:
     ex = exporter({"a": "keep"})
-    with pytest.raises(ValidationError, match=r"in.jsonl line 2: keys not in the schema: 'secret'"):
-        run_jsonl(ex, [{"a": 1}, {"a": 2, "secret": "x"}])
+    with pytest.raises(ValidationError, match=r"in.jsonl line 2: 1 key not in the schema \(keys not shown; "
+                                              r"the schema has 'a'\)") as raised:
+        run_jsonl(ex, [{"a": 1}, {"a": 2, "Anna Svensson 0701234567": "x"}])
+    assert "Anna" not in str(raised.value)
 
 
 @pytest.mark.parametrize(("lines", "message"), [

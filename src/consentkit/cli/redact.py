@@ -2,7 +2,7 @@
 
 Uses the fast detector (``consentkit.pseudonym.detect``), which reports the same entities
 as the presidio engine (``--engine presidio``) at several times its speed. Needs no
-database unless ``--subject`` is given, and no keys unless ``--pseudonymise`` is.
+database or keys unless ``--subject`` or ``--pseudonymise`` is given (both are audited).
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ LANGS = ("en", "el", "sv", "ru", "kk")
               help='Read lines {"id", "lang", "text", "known_names"}; write one result line per input line.')
 @click.option("--subject", "subject_id", help="Also redact the names recorded for this subject (an audited read).")
 @click.option("--pseudonymise", "domain", metavar="DOMAIN",
-              help="Replace entities with keyed pseudonyms of DOMAIN instead of <TYPE> placeholders.")
+              help="Replace entities with keyed pseudonyms of DOMAIN instead of <TYPE> placeholders "
+                   "(an export domain's pseudonyms: needs the export role; audited).")
 @click.option("--engine", type=click.Choice(("fast", "presidio")), default="fast", show_default=True,
               help="Detector engine; both report the same entities.")
 @click.option("--ner", is_flag=True, help="Also run the optional NER plug-ins installed here (natasha for ru).")
@@ -175,17 +176,13 @@ def _write(out: str, chunks: Iterator[str] | list[str]) -> None:
 
 def _pseudonymiser(app: App, domain: str) -> Replace:
     """Consistent pseudonyms: identifiers normalised, phones as E.164, names as the given name."""
-    from consentkit.config import Settings
     from consentkit.errors import InvalidInputError
-    from consentkit.keys import KeyRing
-    from consentkit.kit._base import load_keyring
     from consentkit.pseudonym._names import known_name_of
     from consentkit.pseudonym._phones import e164
     from consentkit.pseudonym.identifiers import KINDS
-    from consentkit.pseudonym.keyed import TEXT, Pseudonymiser
+    from consentkit.pseudonym.keyed import TEXT
 
-    keys: KeyRing = load_keyring(Settings.resolve(db_url=app.db, keys_dir=app.keys, actor=app.actor).keys_dir)[0]
-    pseudonymiser = Pseudonymiser(keys.pseudonyms, domain)
+    pseudonymiser = app.kit().text_pseudonymiser(domain)  # the export permission, audited
 
     def replace(entity: Entity, original: str, lang: str, names: Sequence[str]) -> str:
         if entity.type in KINDS:

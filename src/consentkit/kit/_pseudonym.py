@@ -31,7 +31,7 @@ from consentkit.kit._export_sources import InProcess, Passes, file_passes
 from consentkit.kit._files import atomic_write
 from consentkit.pseudonym.export import Counts, Exporter
 from consentkit.pseudonym.kanon import GroupCounter, KAnonymityReport
-from consentkit.pseudonym.keyed import Tokeniser
+from consentkit.pseudonym.keyed import Pseudonymiser, Tokeniser, check_domain
 from consentkit.pseudonym.records import (
     Record,
     format_of,
@@ -216,6 +216,11 @@ class PseudonymOps(KitBase):
         """
         text = unicodedata.normalize("NFC", check_reason(
             reason or "", "--reason", "say why the value must be re-identified (required; it is audited)")).strip()
+        if domain is not None:
+            try:
+                check_domain(domain)  # audited below: never a name typed in the wrong place
+            except InvalidInputError as error:
+                raise InvalidInputError(f"--domain: {error}") from None
         head = _TOKEN_HEAD.match(token)
         kind, kid8 = (head.group(2), head.group(1)) if head else (None, None)
         base: dict[str, Any] = {"kind": kind, "key_id": self._full_kid(kid8), "reason_chars": len(text),
@@ -237,6 +242,20 @@ class PseudonymOps(KitBase):
         self._audit_reidentify({**base, "domain": domain, "refused": "undecodable"}, Outcome.REFUSED)
         hint = "" if domain else "; give --domain if it was not made by a pseudonymise export"
         raise InvalidInputError(f"token does not decode with this installation's keys{hint}")
+
+    def text_pseudonymiser(self, domain: str) -> Pseudonymiser:
+        """Keyed pseudonyms of export ``domain``, for entities found in free text
+        (``redact --pseudonymise``).
+
+        They are the very pseudonyms of that domain's exports: whoever computes them for
+        values they know can link an export's rows back to people. So it takes the export
+        permission, like an export, and is audited (the domain; never the text).
+        """
+        pseudonymiser = Pseudonymiser(self.keys.pseudonyms, domain)  # checks the domain first
+        with self.store.write() as tx:
+            self._require(tx, Permission.EXPORT)
+            self._audit(tx, AuditEvent("pseudonym.text-redacted", details={"domain": domain}))
+        return pseudonymiser
 
     # -- internals -----------------------------------------------------------------------
 

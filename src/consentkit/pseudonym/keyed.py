@@ -36,7 +36,7 @@ from consentkit.errors import ConfigurationError, InvalidInputError
 from consentkit.keys import SecretKey
 from consentkit.pseudonym.identifiers import KINDS, normalise_many
 
-__all__ = ["TEXT", "Pseudonymiser", "Tokeniser", "canonical_text"]
+__all__ = ["TEXT", "Pseudonymiser", "Tokeniser", "canonical_text", "check_domain"]
 
 #: The pseudonym kind for free text: names, e-mail addresses, anything without a checksum.
 TEXT = "TEXT"
@@ -61,7 +61,8 @@ _B32_STEPS = ((48, 80), (24, 40), (12, 20), (6, 10), (3, 5))
 _UNDECODABLE = "token does not decode with this installation's keys"
 
 
-def _check_domain(domain: str) -> bytes:
+def check_domain(domain: str) -> bytes:
+    """``domain`` as bytes, or a one-line error saying what a domain may hold (it is never echoed)."""
     if not _DOMAIN.fullmatch(domain):
         raise InvalidInputError("a pseudonymisation domain is 1-64 characters of a-z, 0-9, '.', '_' and '-'")
     return domain.encode("ascii")
@@ -164,7 +165,7 @@ class Pseudonymiser:
     __slots__ = ("_domain", "_keys", "_macs")
 
     def __init__(self, keys: Sequence[SecretKey], domain: str) -> None:
-        info = _PSEUDONYM_INFO + _check_domain(domain)
+        info = _PSEUDONYM_INFO + check_domain(domain)
         self._domain = domain
         self._keys = _check_keys(keys)
         # Derived once: HKDF per call would cost more than the HMAC itself.
@@ -242,7 +243,7 @@ class Tokeniser:
     __slots__ = ("_active", "_ciphers", "_domain", "_domain_bytes")
 
     def __init__(self, keys: Sequence[SecretKey], domain: str) -> None:
-        self._domain_bytes = _check_domain(domain)
+        self._domain_bytes = check_domain(domain)
         self._domain = domain
         checked = _check_keys(keys)
         info = _TOKEN_INFO + self._domain_bytes

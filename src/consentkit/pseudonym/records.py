@@ -116,7 +116,7 @@ def read_mappings(rows: Iterable[Mapping[str, Any]], name: str, fields: Sequence
     The fields play the part of a CSV header: the schema must give each one an action.
     Rows are numbered from 1 in the order given.
     """
-    _column_order(name, fields, columns)
+    _column_order(name, fields, columns, named=True)
     for number, row in enumerate(rows, 1):
         yield number, [row.get(c) for c in columns]
 
@@ -126,21 +126,35 @@ def _csv_problem(error: csv.Error) -> str:
     return f"not valid CSV ({str(error).split(':')[0]})"
 
 
-def _column_order(name: str, header: Sequence[str], columns: Sequence[str]) -> list[int]:
+def _column_order(name: str, header: Sequence[str], columns: Sequence[str], *, named: bool = False) -> list[int]:
+    # A file's header cells are never echoed: in a file without a header line they are the
+    # first client's data. Positions and the schema's names say what to fix. ``named``: the
+    # header is consentkit's own field names (a database query), safe to show.
     seen: dict[str, int] = {}
     for index, column in enumerate(header):
         if column in seen:
-            raise ValidationError(f"{name}: the header names the column {column!r} twice")
+            raise ValidationError(f"{name}: header columns {seen[column] + 1} and {index + 1} have the same name")
         seen[column] = index
-    unknown = [c for c in header if c not in columns]
+    if named and (fields := [c for c in header if c not in columns]):
+        raise ValidationError(f"{name}: columns not in the schema: {', '.join(map(repr, fields))}; every input "
+                              "column needs an action (keep, drop, pseudonym, token, generalise or redact)")
+    unknown = [str(i + 1) for i, c in enumerate(header) if c not in columns]
     if unknown:
+        missing_header = "; is the header line missing?" if len(unknown) == len(header) else ""
         raise ValidationError(
-            f"{name}: columns not in the schema: {', '.join(map(repr, unknown))}; every input column needs an "
+            f"{name}: header column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} not in the schema "
+            f"(names not shown; the schema has {_names(columns)}){missing_header}; every input column needs an "
             "action (keep, drop, pseudonym, token, generalise or redact)")
     missing = [c for c in columns if c not in seen]
     if missing:
         raise ValidationError(f"{name}: schema columns missing from the input: {', '.join(map(repr, missing))}")
     return [seen[c] for c in columns]
+
+
+def _names(columns: Sequence[str]) -> str:
+    """The schema's column names (the schema's own words, safe to show), a few at most."""
+    shown = ", ".join(map(repr, columns[:8]))
+    return shown + (f" and {len(columns) - 8} more" if len(columns) > 8 else "")
 
 
 def read_jsonl(handle: Iterable[str], name: str, columns: Sequence[str], *, before: int = 0) -> Iterator[Record]:
@@ -162,7 +176,9 @@ def read_jsonl(handle: Iterable[str], name: str, columns: Sequence[str], *, befo
         if not isinstance(obj, dict):
             raise InvalidInputError(f"{name} line {number}: expected a JSON object")
         if not obj.keys() <= known:
-            unknown = ", ".join(repr(k) for k in obj if k not in known)
-            raise ValidationError(f"{name} line {number}: keys not in the schema: {unknown}; every input "
-                                  "column needs an action (keep, drop, pseudonym, token, generalise or redact)")
+            unknown = sum(1 for k in obj if k not in known)
+            raise ValidationError(
+                f"{name} line {number}: {unknown} key{'s' if unknown > 1 else ''} not in the schema (keys not shown; "
+                f"the schema has {_names(columns)}); every input column needs an action (keep, drop, pseudonym, "
+                "token, generalise or redact)")
         yield number, [obj.get(c) for c in columns]
