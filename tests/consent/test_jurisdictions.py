@@ -159,6 +159,20 @@ def test_a_minor_cannot_consent_by_dating_the_consent_after_their_birthday(kit: 
 
 
 @pytest.mark.parametrize("pack", PACKS)
+def test_a_guardian_cannot_consent_for_an_adult_by_backdating_the_consent(kit: ConsentKit, pack: str) -> None:
+    # A form dated to the client's childhood is still handed in by a guardian for an adult.
+    profile = PROFILES[pack]
+    born = date(2026 - profile.self_consent_age - 6, 9, 9)  # an adult on the clock's 2026-03-02
+    subject = _subject(kit, pack, born)
+    childhood = datetime(born.year + 2, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValidationError) as caught:
+        kit.grant_consent(subject, **_fields(pack, categories=["identity", "contact"], grantor="guardian",
+                                             grantor_name="Parent Test", valid_from=childhood))
+    assert any(p.startswith("grantor: ") for p in caught.value.problems), caught.value.problems
+    assert kit.consents(subject) == []
+
+
+@pytest.mark.parametrize("pack", PACKS)
 def test_minor_needs_a_guardian(kit: ConsentKit, pack: str) -> None:
     profile = PROFILES[pack]
     age = profile.self_consent_age - 1

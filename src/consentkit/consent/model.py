@@ -154,6 +154,14 @@ class ConsentGrant:
         given last month."""
         return min(self.valid_from, self.recorded_at).date()
 
+    def grantor_days(self) -> tuple[date, ...]:
+        """The days on which the grantor must have been able to give this consent: the day it
+        was given and, if later, the day it was recorded. A form backdated to when an adult was
+        a child is still handed in by a guardian for an adult; one dated after a minor's
+        birthday was still given by the minor."""
+        given, recorded = self.given_on(), self.recorded_at.date()
+        return (given,) if given == recorded else (given, recorded)
+
 
 @dataclass(frozen=True)
 class ConsentEvent:

@@ -87,9 +87,17 @@ def guardian_age(pack: Pack, grant: ConsentGrant) -> int | None:
 
 
 def grantor_problem(pack: Pack, grant: ConsentGrant, birth_date: date | None) -> str | None:
-    """Why the grantor cannot give this consent for a subject of this age, or ``None``."""
+    """Why the grantor cannot give this consent for a subject of this age, or ``None``: the
+    grantor must be valid on each of the grant's :meth:`~ConsentGrant.grantor_days`."""
+    for day in grant.grantor_days():
+        problem = _grantor_problem_at(pack, grant, age_on(birth_date, day) if birth_date else None)
+        if problem:
+            return problem
+    return None
+
+
+def _grantor_problem_at(pack: Pack, grant: ConsentGrant, age: int | None) -> str | None:
     policy = pack.consent
-    age = age_on(birth_date, grant.given_on()) if birth_date else None
     scope = grant.scope
     required = None
     for rule in policy.rules:
