@@ -15,6 +15,7 @@ __all__ = [
     "check_actor_id",
     "check_reason",
     "check_subject_id",
+    "shown_terms",
 ]
 
 #: Actor ids are staff logins or system names; no spaces or control characters, so they
@@ -29,6 +30,20 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     DPO = "dpo"
     ADMIN = "admin"
+
+
+#: What a vocabulary term looks like (``substance-use``, ``treatment-provider``): only such a
+#: value is repeated in an error; anything else typed there may be a name or free text.
+_TERM = re.compile(r"[a-z0-9][a-z0-9._-]{0,47}")
+
+
+def shown_terms(values: list[str] | set[str] | tuple[str, ...]) -> str:
+    """``values`` for an error message: the ones shaped like vocabulary terms, the rest counted, never shown."""
+    terms = sorted(v for v in values if _TERM.fullmatch(v))
+    hidden = len(values) - len(terms)
+    if hidden:
+        terms.append(f"{hidden} value{'s' if hidden > 1 else ''} not shown (not a term: it may be personal)")
+    return ", ".join(terms)
 
 
 #: The longest free-text reason (a withdrawal, a legal hold, a re-identification) accepted.

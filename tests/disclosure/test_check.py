@@ -97,6 +97,28 @@ def test_refusal_beats_permit(staff: dict[str, ConsentKit]) -> None:
     assert decision.denied["substance-use"].reason.value == "refused"
 
 
+def test_a_refusal_of_one_recipient_covers_a_request_that_does_not_name_one(staff: dict[str, ConsentKit]) -> None:
+    # "Never to this clinic" must not be defeated by a caller that leaves the clinic's id out.
+    cas = staff["cas"]
+    subject = _client(cas)
+    _grant(cas, subject)
+    _grant(cas, subject, recipients=["treatment-provider:clinic-a"], categories=["substance-use"], refuse=True)
+    unnamed = cas.check(subject, recipient="treatment-provider", purpose="treatment",
+                        categories=["identity", "substance-use"])
+    assert unnamed.permitted == ("identity",) and unnamed.denied["substance-use"].reason.value == "refused"
+    named = cas.check(subject, recipient="treatment-provider:clinic-a", purpose="treatment",
+                      categories=["substance-use"])
+    assert named.denied["substance-use"].reason.value == "refused"
+    other = cas.check(subject, recipient="treatment-provider:clinic-b", purpose="treatment",
+                      categories=["identity", "substance-use"])
+    assert other.permitted == ("identity", "substance-use")
+    # A permit naming one recipient still covers only requests that name it.
+    only_a = _client(cas)
+    _grant(cas, only_a, recipients=["treatment-provider:clinic-a"])
+    assert cas.check(only_a, recipient="treatment-provider", purpose="treatment",
+                     categories=["identity"]).permitted == ()
+
+
 def test_unknown_vocabulary_is_an_error(staff: dict[str, ConsentKit]) -> None:
     cas = staff["cas"]
     subject = _client(cas)
@@ -107,6 +129,36 @@ def test_unknown_vocabulary_is_an_error(staff: dict[str, ConsentKit]) -> None:
     with pytest.raises(InvalidInputError, match="--override"):
         cas.check(subject, recipient="healthcare", purpose="emergency-care", categories=["identity"],
                   override="no-such-override", justification="x" * 20)
+
+
+def test_an_override_cannot_be_asked_about_another_time(staff: dict[str, ConsentKit]) -> None:
+    # A permit from an override at --at would carry a review obligation that no queue holds.
+    cas = staff["cas"]
+    subject = _client(cas)
+    for at in (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC)):
+        with pytest.raises(InvalidInputError, match="--at: an override is used now"):
+            cas.check(subject, recipient="healthcare", purpose="emergency-care", categories=["identity"],
+                      override="vital-interests", justification="collapsed in the waiting room", at=at)
+    assert staff["dora"].override_uses() == []
+
+
+@pytest.mark.parametrize("field", ["recipient", "purpose", "category", "override"])
+def test_an_unknown_value_that_is_not_a_term_is_not_repeated(staff: dict[str, ConsentKit], field: str) -> None:
+    # Typed in the wrong field, a name or a note must not travel on in an error message.
+    cas = staff["cas"]
+    subject = _client(cas)
+    typed = "Karin Berg 990416-8656"
+    request: dict[str, object] = {"recipient": "healthcare", "purpose": "emergency-care", "categories": ["identity"]}
+    request["categories" if field == "category" else field] = [typed] if field == "category" else typed
+    if field == "override":
+        request["justification"] = "collapsed in the waiting room"
+    with pytest.raises(InvalidInputError, match=f"--{field}: 1 value not shown") as raised:
+        cas.check(subject, **request)  # type: ignore[arg-type]
+    assert "Karin" not in str(raised.value) and "8656" not in str(raised.value)
+    with pytest.raises(InvalidInputError, match=f"--{field}: shoe-size"):  # a mistyped term is named
+        request["categories" if field == "category" else field] = ["shoe-size"] if field == "category" \
+            else "shoe-size"
+        cas.check(subject, **request)  # type: ignore[arg-type]
 
 
 def test_override_rules(staff: dict[str, ConsentKit]) -> None:

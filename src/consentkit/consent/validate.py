@@ -13,6 +13,7 @@ from consentkit.consent.model import ConsentGrant, Effect, Form, Grantor
 from consentkit.errors import InvalidInputError, ValidationError
 from consentkit.policy.model import Cited, Pack
 from consentkit.subjects import age_on
+from consentkit.types import shown_terms
 
 __all__ = [
     "attestable_elements", "check_grant", "check_vocabulary", "grantor_problem", "guardian_age", "present_elements",
@@ -26,7 +27,7 @@ def check_vocabulary(pack: Pack, *, recipients: set[str], purposes: set[str], ca
                                 ("--category", categories, pack.categories)):
         unknown = sorted(given - known)
         if unknown:
-            raise InvalidInputError(f"{label}: {', '.join(unknown)} not in pack {pack.id}; "
+            raise InvalidInputError(f"{label}: {shown_terms(unknown)} not in pack {pack.id}; "
                                     f"choose from {', '.join(sorted(known))}")
 
 

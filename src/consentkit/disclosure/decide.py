@@ -35,6 +35,7 @@ from consentkit.disclosure.model import (
 from consentkit.disclosure.pack_index import PackIndex, pack_index
 from consentkit.errors import InvalidInputError, PermissionDeniedError
 from consentkit.policy.model import Override, Pack
+from consentkit.types import shown_terms
 
 __all__ = ["decide"]
 
@@ -93,7 +94,8 @@ def decide(
 def _with_override(request: DisclosureRequest, categories: tuple[str, ...], pack: Pack, explain: bool) -> Decision:
     override = pack.overrides.get(request.override or "")
     if override is None:
-        raise InvalidInputError(f"--override: {request.override} is not an override of pack {pack.id}; "
+        raise InvalidInputError(f"--override: {shown_terms([request.override or ''])} is not an override of "
+                                f"pack {pack.id}; "
                                 f"choose from {', '.join(sorted(pack.overrides)) or '(none)'}")
     _check_override_use(request, override)
     permitted = tuple(c for c in categories if c in override.minimum_categories)
@@ -250,8 +252,12 @@ def _scan(consents: Sequence[ConsentHistory], categories: tuple[str, ...], reque
     for history in consents:
         grant = history.grant
         scope = grant.scope
-        for ref in scope.recipients:  # Scope.covers_recipient, inlined: this is the hot loop
-            if ref.type == rtype and (ref.id is None or ref.id == rid):
+        # Scope.covers_recipient, inlined: this is the hot loop. A refusal naming one recipient
+        # also covers a request that does not say which recipient of the type it is for: it
+        # may be that one. A permit naming one covers only requests naming it.
+        unnamed = rid is None and grant.effect is _REFUSE
+        for ref in scope.recipients:
+            if ref.type == rtype and (ref.id is None or ref.id == rid or unnamed):
                 break
         else:
             continue

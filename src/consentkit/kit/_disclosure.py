@@ -267,7 +267,11 @@ class _Instants:
 
 def _check_override_text(item: CheckRequest) -> None:
     """The typed parts of an override, when given: a reference is one line (it is shown as one
-    field); a justification may run over lines, without other control characters."""
+    field); a justification may run over lines, without other control characters. An override
+    is used now, never asked about another time: what it permits is recorded for review."""
+    if item.at is not None:
+        raise InvalidInputError("--at: an override is used now and goes to the review queue; it cannot be "
+                                "asked about another time (leave --at out)")
     if item.reference is not None:
         check_typed_line("--reference", item.reference)
     if item.justification is not None and item.justification.strip():
