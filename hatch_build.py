@@ -77,5 +77,6 @@ def _why(exc: OSError | subprocess.CalledProcessError) -> str:
     """The compiler's last line of complaint, or what stopped it from running."""
     if isinstance(exc, subprocess.CalledProcessError):
         lines = (exc.stderr or "").strip().splitlines()
-        return lines[-1] if lines else f"the compiler exited with status {exc.returncode}"
+        errors = [line for line in lines if "error" in line.lower()]  # "fatal error: openssl/evp.h: No such file"
+        return (errors or lines or [f"the compiler exited with status {exc.returncode}"])[0]
     return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)

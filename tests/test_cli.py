@@ -205,3 +205,12 @@ def test_granting_roles_logs_only_what_changed_and_the_log_names_the_actor(run: 
     assert run("actor", "remove-role", "--id", "maria", "--role", "caseworker").exit_code == 0
     assert run("actor", "remove-role", "--id", "maria", "--role", "supervisor").exit_code == 0
     assert "maria: (no roles)" in run("actor", "list").stdout
+
+
+def test_version_says_how_the_audit_trail_is_hashed() -> None:
+    from consentkit.audit.merkle import C_CORE
+
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("consentkit 0.1.0; audit hashing: ")
+    assert ("the C core" in result.output) is C_CORE

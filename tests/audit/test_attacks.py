@@ -11,6 +11,7 @@ from sqlalchemy import Connection, create_engine, text
 
 from consentkit.audit.checkpoint import Checkpoint, sign_checkpoint
 from consentkit.audit.envelope import encode_entry, entry_hash
+from consentkit.audit.events import AuditEvent
 from consentkit.audit.merkle import CompactRange
 from consentkit.errors import AuditIntegrityError
 from consentkit.keys import KeyRing
@@ -209,6 +210,42 @@ def test_forged_checkpoint(log: ConsentKit, db_url: str) -> None:
         lines[1] = "8"  # claim a different size under the same signature
         conn.execute(text("UPDATE ck_audit_checkpoints SET note = :n"), {"n": "\n".join(lines)})
     engine.dispose()
+    assert _damage(log)[0] == "forged-checkpoint"
+
+
+def test_a_checkpoint_row_that_is_no_signed_note_is_forged(log: ConsentKit, db_url: str) -> None:
+    _tamper(db_url, "UPDATE ck_audit_checkpoints SET note = 'hello'")
+    assert _damage(log) == ("forged-checkpoint", None)
+
+
+@pytest.mark.parametrize("statement", [
+    "DELETE FROM ck_audit_head",
+    "UPDATE ck_audit_head SET compact = :c",
+])
+def test_a_head_that_is_gone_or_unreadable_is_named_not_an_error(log: ConsentKit, db_url: str,
+                                                                 statement: str) -> None:
+    _tamper(db_url, statement, params={"c": b""})
+    assert _damage(log) == ("forged-head", None)
+
+
+@pytest.mark.parametrize("size", [12, 14])
+def test_a_head_moved_by_hand_is_named_forged_not_inserted_or_truncated(log: ConsentKit, db_url: str,
+                                                                        size: int) -> None:
+    # No entry was added or removed: the head (whose MAC no longer verifies) was edited.
+    _tamper(db_url, f"UPDATE ck_audit_head SET size = {size}")
+    assert _damage(log) == ("forged-head", size - 1)
+
+
+def test_deleting_the_signed_checkpoints_of_a_long_log_is_caught(log: ConsentKit, db_url: str) -> None:
+    # consentkit signs a checkpoint in the append that completes every 1,000 events; without
+    # it, the entries after the remaining checkpoint would rest on the head's MAC alone.
+    with log.store.write() as tx:
+        log._audit_many(tx, [AuditEvent("test.event", details={"n": n}) for n in range(1000)], {})
+    assert log.verify_audit().ok
+    _tamper(db_url, "DELETE FROM ck_audit_checkpoints WHERE size > 9")
+    kind, _ = _damage(log)
+    assert kind == "forged-checkpoint"
+    _tamper(db_url, "DELETE FROM ck_audit_checkpoints")
     assert _damage(log)[0] == "forged-checkpoint"
 
 

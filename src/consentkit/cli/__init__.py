@@ -24,12 +24,25 @@ from consentkit.cli.subject import subject
 __all__ = ["cli", "main"]
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    from consentkit.audit.merkle import C_CORE
+
+    hashing = "the C core" if C_CORE else "hashlib (the C core was not built at install: slower verification)"
+    click.echo(f"consentkit {version('consentkit')}; audit hashing: {hashing}")
+    ctx.exit()
+
+
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="CONSENTKIT_DB", help="Database URL [default: sqlite:///consentkit.db].")
 @click.option("--keys", envvar="CONSENTKIT_KEYS", help="Key directory [default: ./consentkit-keys].")
 @click.option("--actor", envvar="CONSENTKIT_ACTOR", help="Who is acting [default: the OS user].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@click.version_option(package_name="consentkit", prog_name="consentkit")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version (and how the audit trail is hashed) and exit.")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, keys: str | None, actor: str | None, as_json: bool) -> None:
     """Keep the confidentiality promises of social and addiction services.

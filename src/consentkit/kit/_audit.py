@@ -31,7 +31,7 @@ from consentkit.audit.verify import (
 )
 from consentkit.errors import AuditIntegrityError, ErasedError, InvalidInputError, NotFoundError, StorageError
 from consentkit.keys import open_sealed
-from consentkit.kit._base import CheckpointInfo, KitBase, audit_aad
+from consentkit.kit._base import CHECKPOINT_EVERY, CheckpointInfo, KitBase, audit_aad
 from consentkit.kit._files import atomic_write
 from consentkit.storage import Tx
 from consentkit.storage.audit_log import AuditFilter, StoredCheckpoint
@@ -118,7 +118,12 @@ class AuditOps(KitBase):
         with self.store.read(snapshot=True) as tx:
             self._require(tx, Permission.AUDIT_READ)
             stored = tx.audit.checkpoints()
-            size = tx.audit.head().size
+            try:
+                size = tx.audit.head().size
+            except (StorageError, InvalidInputError) as error:
+                result.damage = Damage("forged-head", None, f"the log head cannot be read ({error}): it was "
+                                                            "deleted or rewritten directly in the database")
+                return result
             # Workers start first: they read and hash while this process authenticates the checkpoints.
             count = 1 if deep else worker_count(size, workers)
             with start_ranges(tx.conn, self.keys.origin, size, count, [c.size for c in stored]) as ranges:
@@ -260,6 +265,9 @@ class AuditOps(KitBase):
             except AuditIntegrityError as error:
                 result.damage = Damage(error.kind, None, f"{label}: {error.message}")
                 return trusted
+            except InvalidInputError as error:  # not a signed note at all: rewritten in the database
+                result.damage = Damage("forged-checkpoint", None, f"{label}: not a signed checkpoint ({error})")
+                return trusted
             if cp.origin != self.keys.origin or cp.size != stored.size or cp.root != stored.root:
                 result.damage = Damage("forged-checkpoint", None,
                                        f"{label}: its stored size or root differs from what was signed")
@@ -273,7 +281,13 @@ class AuditOps(KitBase):
 
     def _check_head(self, tx: Tx, result: AuditVerification) -> None:
         head = tx.audit.head()
-        if head.size > result.size:
+        if head.size and (head.tag is None or not self.keys.check_head_tag(head.message(self.keys.origin),
+                                                                           head.tag)):
+            # First: a head consentkit did not write explains every mismatch below.
+            result.damage = Damage("forged-head", head.size - 1,
+                                   "the log head was not written by consentkit (its MAC does not verify): "
+                                   "entries were appended or the head rewritten directly in the database")
+        elif head.size > result.size:
             result.damage = Damage("truncated", result.size,
                                    f"the log head records {head.size} entries but only {result.size} "
                                    "remain: the tail was removed")
@@ -283,11 +297,12 @@ class AuditOps(KitBase):
                                    "entries were added without going through consentkit")
         elif head.compact.root().hex() != result.root or head.last_hash.hex() != self._last_hash(tx, head.size):
             result.damage = Damage("changed", None, "the log head's Merkle state does not match its entries")
-        elif head.size and (head.tag is None or not self.keys.check_head_tag(head.message(self.keys.origin),
-                                                                             head.tag)):
-            result.damage = Damage("forged-head", head.size - 1,
-                                   "the log head was not written by consentkit (its MAC does not verify): "
-                                   "entries were appended or the head rewritten directly in the database")
+        elif (due := head.size // CHECKPOINT_EVERY * CHECKPOINT_EVERY) and (
+                result.newest_checkpoint is None or result.newest_checkpoint.size < due):
+            result.damage = Damage(
+                "forged-checkpoint", None,
+                f"no signed checkpoint covers the first {due:,} entries, yet consentkit signs one in the append "
+                f"that completes every {CHECKPOINT_EVERY:,} events: signed checkpoints were deleted")
 
     @staticmethod
     def _last_hash(tx: Tx, size: int) -> str:

@@ -99,7 +99,8 @@ class AuditLog:
         # FOR UPDATE only on PostgreSQL: SQLite's BEGIN IMMEDIATE already holds the write lock.
         row = self._sql.fetchone(_READ_HEAD_SQL + " FOR UPDATE" if lock and self._sql.postgres else _READ_HEAD_SQL)
         if row is None:
-            raise StorageError("the audit head row is missing: this database was not set up by `consentkit init`")
+            raise StorageError("the audit head row is missing (`consentkit init` writes one): the database was "
+                               "altered; run `consentkit audit verify`")
         size, last_hash, compact, tag = row
         head = Head(int(size), bytes(last_hash), CompactRange.from_bytes(bytes(compact)), tag)
         if lock:
