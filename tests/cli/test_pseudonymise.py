@@ -265,3 +265,15 @@ def test_the_schema_example_in_the_help_is_a_valid_schema() -> None:
     note = schema.column("note")
     assert note is not None and isinstance(note.action, Redact)
     assert note.action.known_names == ("national_id", "phone", "name")
+
+
+def test_a_lone_surrogate_in_a_jsonl_row_is_a_one_line_error(run: Run, paths: dict[str, str], tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"pnr": "850709-2388", "phone": "", "name": "Anna\\udc00", "sex": "F", '
+                      '"birth_date": "1985-07-09"}\n', encoding="utf-8")
+    result = run("pseudonymise", str(source), "--schema", paths["schema"], "--out", str(tmp_path / "out.jsonl"),
+                 "--k", "1")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("consentkit: error: in.jsonl line 1: not valid Unicode (a \\uD800-\\uDFFF "
+                                     "escape without its pair); fix the text")
+    assert not (tmp_path / "out.jsonl").exists()

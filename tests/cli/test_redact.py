@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -183,3 +185,26 @@ def test_pseudonymise_takes_the_export_role_and_is_audited(run: Run) -> None:
     log = run.json("audit", "log", "--action", "pseudonym.text-redacted")
     assert [e["details"] for e in log] == [{"domain": "proj-a"}]
     assert "8656" not in json.dumps(log)
+
+
+def test_a_lone_surrogate_in_jsonl_is_a_one_line_error_not_an_internal_one(tmp_path: Path) -> None:
+    source = tmp_path / "notes.jsonl"
+    source.write_text('{"id": "a", "lang": "sv", "text": "ok"}\n{"id": "b", "lang": "sv", "text": "x\\ud800"}\n',
+                      encoding="utf-8")
+    result = redact("--jsonl", str(source), "--out", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("consentkit: error: line 2: not valid Unicode (a \\uD800-\\uDFFF escape "
+                                     "without its pair); fix the text")
+    assert not (tmp_path / "out.jsonl").exists()
+    paired = tmp_path / "emoji.jsonl"
+    paired.write_text('{"id": "c", "lang": "sv", "text": "glad \\ud83d\\ude00"}\n', encoding="utf-8")
+    assert redact("--jsonl", str(paired)).exit_code == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_out_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    result = redact("--lang", "sv", "--out", str(pipe), "-", stdin="Ring 070-123 45 67")
+    assert result.exit_code == 1 and "is not a regular file" in result.stderr
+    assert stat.S_ISFIFO(pipe.stat().st_mode)  # still the pipe

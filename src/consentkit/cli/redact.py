@@ -149,6 +149,7 @@ def _jsonl(detector: Detector, stream: TextIO, lang: str | None, names: list[str
 
 def _parse_line(raw: str, number: int) -> dict[str, Any]:
     from consentkit.errors import InvalidInputError
+    from consentkit.pseudonym.records import LONE_SURROGATE, has_lone_surrogate
 
     try:
         item = json.loads(raw)
@@ -156,6 +157,8 @@ def _parse_line(raw: str, number: int) -> dict[str, Any]:
         raise InvalidInputError(f"line {number}: not valid JSON") from None
     if not isinstance(item, dict) or not isinstance(item.get("text"), str):
         raise InvalidInputError(f'line {number}: expected an object with a string "text"')
+    if has_lone_surrogate(raw, item):
+        raise InvalidInputError(f"line {number}: {LONE_SURROGATE}")
     if item.get("lang") is not None and not isinstance(item["lang"], str):
         raise InvalidInputError(f'line {number}: "lang" must be a string')
     found = item.get("known_names", [])

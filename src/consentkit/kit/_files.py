@@ -19,6 +19,9 @@ def atomic_write(path: Path, chunks: Iterable[str | bytes], *, mode: int = 0o600
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise InvalidInputError(f"output: the folder {directory} does not exist")
+    if str(path) == "-" or (path.exists() and not path.is_file()):
+        # Renaming over a pipe, a device or a socket would replace it with a plain file.
+        raise InvalidInputError(f"output: {path} is not a regular file; give the path of a file to write")
     temp = directory / f".{path.name}.{secrets.token_hex(4)}.part"
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)

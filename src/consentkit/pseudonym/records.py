@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +18,8 @@ from typing import Any
 from consentkit.errors import InvalidInputError, ValidationError
 
 __all__ = [
-    "FORMATS", "CsvLayout", "Record", "first_undecodable_line", "format_of", "read_csv", "read_csv_header",
-    "read_csv_rows", "read_jsonl", "read_mappings",
+    "FORMATS", "LONE_SURROGATE", "CsvLayout", "Record", "first_undecodable_line", "format_of", "has_lone_surrogate",
+    "read_csv", "read_csv_header", "read_csv_rows", "read_jsonl", "read_mappings",
 ]
 
 FORMATS = ("csv", "jsonl")
@@ -151,6 +152,23 @@ def _column_order(name: str, header: Sequence[str], columns: Sequence[str], *, n
     return [seen[c] for c in columns]
 
 
+#: A \\uD800-\\uDFFF escape: JSON allows one, UTF-8 cannot hold it unless it pairs with another.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+LONE_SURROGATE = "not valid Unicode (a \\uD800-\\uDFFF escape without its pair); fix the text"
+
+
+def has_lone_surrogate(line: str, parsed: object) -> bool:
+    """Whether JSON ``line`` (``parsed``) holds a surrogate escape that pairs with nothing, which
+    no UTF-8 output can carry. Only lines that spell such an escape are looked at twice."""
+    if not _SURROGATE_ESCAPE.search(line):
+        return False
+    try:
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _names(columns: Sequence[str]) -> str:
     """The schema's column names (the schema's own words, safe to show), a few at most."""
     shown = ", ".join(map(repr, columns[:8]))
@@ -175,6 +193,8 @@ def read_jsonl(handle: Iterable[str], name: str, columns: Sequence[str], *, befo
             raise InvalidInputError(f"{name} line {number}: not valid JSON ({error.msg})") from None
         if not isinstance(obj, dict):
             raise InvalidInputError(f"{name} line {number}: expected a JSON object")
+        if has_lone_surrogate(line, obj):
+            raise InvalidInputError(f"{name} line {number}: {LONE_SURROGATE}")
         if not obj.keys() <= known:
             unknown = sum(1 for k in obj if k not in known)
             raise ValidationError(
