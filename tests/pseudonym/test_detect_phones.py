@@ -34,3 +34,22 @@ def test_validity_matches_libphonenumber(region: str, first: int, rest: str) -> 
 ])
 def test_every_written_form_has_one_e164(written: str, lang: str, expected: str) -> None:
     assert _phones.e164(written, lang) == expected
+
+
+@pytest.mark.parametrize("note", [
+    "Mobile 07911 123456, ring back",  # a +44 mobile libphonenumber files under Guernsey
+    "call 07457 654321 after five",  # and one under Jersey/Isle of Man numbering
+    "US: 212-555-0123 (office)",  # the North American grouping, no trunk prefix
+    "or (212) 555-0123",
+])
+def test_common_uk_and_us_forms_in_english_notes_are_phones(note: str) -> None:
+    from consentkit.pseudonym.detect import get_detector
+
+    found = [e.type for e in get_detector().redact(note, lang="en").entities]
+    assert found == ["PHONE_NUMBER"], (note, found)
+
+
+def test_the_3_3_4_grouping_does_not_make_a_case_number_a_phone_elsewhere() -> None:
+    from consentkit.pseudonym.detect import get_detector
+
+    assert get_detector().redact("Ärendenummer 212-555-0123", lang="sv").entities == []

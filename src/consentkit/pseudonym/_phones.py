@@ -1,4 +1,4 @@
-"""Phone numbers: the regions GR, SE, RU, KZ, GB and US, international and local formats.
+"""Phone numbers: the regions GR, SE, RU, KZ, GB (with GG, JE, IM) and US, international and local formats.
 
 A cheap regular expression finds digit chunks shaped like phone numbers (``+30 691 234 5678``,
 ``8 (8162) 74-59-57``, ``070-123 45 67``, ``6946836732``); only those chunks are checked
@@ -16,7 +16,7 @@ where:
 * international (``+``, or ``00`` with separators after it) and valid: 0.75; international
   and of a possible length: 0.5;
 * valid in a home region of the note's language (el GR, sv SE, ru RU, kk KZ, en GB/US)
-  written with its trunk prefix or a bracketed area code: 0.6; in Greece, which has no
+  written with its trunk prefix, a bracketed area code or (US) the 3-3-4 grouping: 0.6; in Greece, which has no
   trunk prefix: 0.5; without the trunk prefix: 0.35;
 * valid only in another of the six regions: 0.25 (0.35 with trunk prefix or brackets);
 
@@ -40,10 +40,14 @@ from consentkit.pseudonym._recognizers import Candidate, span_context
 
 __all__ = ["HOME_REGIONS", "REGIONS", "e164", "phone_candidates"]
 
-REGIONS = ("GR", "SE", "RU", "KZ", "GB", "US")
+# GG, JE and IM share the UK's +44 and its numbering: a mobile such as 07911 123456 is one
+# of theirs in libphonenumber's metadata, and is dialled like any UK number.
+REGIONS = ("GR", "SE", "RU", "KZ", "GB", "US", "GG", "JE", "IM")
 HOME_REGIONS: dict[str, tuple[str, ...]] = {
-    "el": ("GR",), "sv": ("SE",), "ru": ("RU",), "kk": ("KZ",), "en": ("GB", "US"),
+    "el": ("GR",), "sv": ("SE",), "ru": ("RU",), "kk": ("KZ",), "en": ("GB", "GG", "JE", "IM", "US"),
 }
+#: The North American grouping (212-555-0123): as telling as a bracketed area code there.
+_NANP_GROUPED = re.compile(r"\d{3}[ \-\u2010\u2011\u2012\u2013]\d{3}[ \-\u2010\u2011\u2012\u2013]\d{4}")
 
 _SEP = r"[ \t\u00a0\u2009\u202f\-\u2010\u2011\u2012\u2013\u2212()]"
 # A run of digits and phone separators, read whole (possessive: linear time on any input).
@@ -158,14 +162,15 @@ def _national(digits: str, region: str) -> tuple[int, str, bool] | None:
     return rules.code, national, with_trunk
 
 
-def _score_national(digits: str, bracketed: bool, lang: str, floor: float) -> float | None:
-    """Best base score of a national-format chunk, trying only regions that can reach ``floor``."""
+def _score_national(digits: str, bracketed: bool, lang: str, floor: float, nanp: bool = False) -> float | None:
+    """Best base score of a national-format chunk, trying only regions that can reach ``floor``;
+    ``nanp``: written in the North American 3-3-4 grouping, which shapes a US reading."""
     home = HOME_REGIONS[lang]
     if floor <= _HOME_SHAPED:
         for region in home:
             found = _national(digits, region)
             if found is not None:
-                number_shaped = found[2] or bracketed
+                number_shaped = found[2] or bracketed or (nanp and region == "US")
                 if number_shaped:
                     return _HOME_SHAPED
                 return _HOME_BARE if _FACTS[region].trunk else _HOME_NO_TRUNK
@@ -175,7 +180,7 @@ def _score_national(digits: str, bracketed: bool, lang: str, floor: float) -> fl
                 continue
             found = _national(digits, region)
             if found is not None:
-                return _FOREIGN_SHAPED if (found[2] or bracketed) else _FOREIGN
+                return _FOREIGN_SHAPED if (found[2] or bracketed or (nanp and region == "US")) else _FOREIGN
     return None
 
 
@@ -257,7 +262,7 @@ def phone_candidates(
         if international:
             base = _international_score(digits if chunk[0] == "+" else digits[2:])
         else:
-            base = _score_national(digits, "(" in chunk, lang, floor)
+            base = _score_national(digits, "(" in chunk, lang, floor, _NANP_GROUPED.fullmatch(chunk) is not None)
         if base is not None and base >= floor:
             found.append(Candidate(PHONE, start, end, round(min(1.0, base + context), 2)))
     return found
