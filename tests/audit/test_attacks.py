@@ -249,6 +249,21 @@ def test_deleting_the_signed_checkpoints_of_a_long_log_is_caught(log: ConsentKit
     assert _damage(log)[0] == "forged-checkpoint"
 
 
+@pytest.mark.parametrize("statement", [
+    "UPDATE ck_audit_events SET details = CAST(x'7bff7d' AS TEXT) WHERE seq = 4",  # not UTF-8
+    "UPDATE ck_audit_events SET prev_hash = lower(hex(prev_hash)) WHERE seq = 4",  # text in a BLOB column
+    "UPDATE ck_audit_events SET entry_hash = lower(hex(entry_hash)) WHERE seq = 4",
+])
+def test_a_value_of_the_wrong_type_is_named_damage_not_a_crash(log: ConsentKit, db_url: str, statement: str) -> None:
+    # SQLite stores whatever SQL writes, whatever the column's declared type.
+    if not db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL enforces column types and UTF-8")
+    _tamper(db_url, statement)
+    for deep in (False, True):
+        damage = log.verify_audit(deep=deep).damage
+        assert damage is not None and (damage.kind, damage.seq) == ("changed", 4), (deep, damage)
+
+
 def test_drop_a_subject_key_without_an_erasure_event(log: ConsentKit, db_url: str) -> None:
     _tamper(
         db_url,

@@ -104,6 +104,20 @@ class AuditOps(KitBase):
 
     def verify_audit(self, *, trusted_note: str | None = None, deep: bool = False,
                      workers: int | None = None) -> AuditVerification:
+        """Verify the whole trail (:meth:`_verify_audit`); a row whose stored values are not of
+        their column's type, which SQLite lets SQL write, is named damage rather than a crash."""
+        try:
+            return self._verify_audit(trusted_note=trusted_note, deep=deep, workers=workers)
+        except (TypeError, AttributeError, UnicodeError, StorageError, InvalidInputError):
+            with self.store.read() as tx:
+                seq = tx.audit.first_mistyped_row()
+            if seq is None:
+                raise
+            return AuditVerification(damage=Damage(
+                "changed", seq, f"entry {seq} holds a value that is not of its column's type (or not UTF-8 "
+                                "text): it was edited directly in the database"))
+
+    def _verify_audit(self, *, trusted_note: str | None, deep: bool, workers: int | None) -> AuditVerification:
         """Verify the whole trail: chain, Merkle root, checkpoints, head, destroyed keys.
 
         With ``trusted_note`` (a checkpoint the auditor kept), also prove that today's log

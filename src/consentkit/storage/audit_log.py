@@ -249,6 +249,36 @@ class AuditLog:
         for rows in self._stream(query, batch):
             yield [(entry.encode("utf-8"), digest) for entry, digest in rows] if text_column else rows
 
+    def first_mistyped_row(self) -> int | None:
+        """The first event whose stored values are not of their columns' types, or whose text is
+        not UTF-8 (SQLite stores whatever SQL writes; PostgreSQL enforces both: always ``None``)."""
+        if self._sql.postgres:
+            return None
+        texts = ("ts", "actor", "action", "subject_id", "object_ref", "outcome", "details", "sealed")
+        nullable = {"subject_id", "object_ref", "sealed"}
+        columns = [*texts, "prev_hash", "entry_hash"]
+        query = (f"SELECT seq, typeof(seq), {', '.join(f'typeof({c})' for c in columns)}, "  # noqa: S608 - names
+                 f"{', '.join(f'CAST({c} AS BLOB)' for c in texts)} FROM ck_audit_events ORDER BY seq")
+        expected = [("text", "null") if c in nullable else ("text",) for c in texts] + [("blob",), ("blob",)]
+        cursor = self.conn.connection.cursor()  # streamed: this runs only after a failure, on any size of log
+        try:
+            cursor.execute(query)
+            while rows := cursor.fetchmany(4096):
+                for row in rows:
+                    seq, kinds, raw = row[0], row[2:2 + len(columns)], row[2 + len(columns):]
+                    if row[1] != "integer" or any(kind not in allowed
+                                                  for kind, allowed in zip(kinds, expected, strict=True)):
+                        return int(seq) if isinstance(seq, int) else None
+                    try:
+                        for value in raw:
+                            if value is not None:
+                                bytes(value).decode("utf-8")
+                    except UnicodeDecodeError:
+                        return int(seq)
+        finally:
+            cursor.close()
+        return None
+
     def max_seq(self) -> int | None:
         """The highest sequence number stored (``None`` for an empty table)."""
         value: int | None = self.conn.execute(select(func.max(AuditEventRow.seq))).scalar()
