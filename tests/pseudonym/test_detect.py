@@ -196,6 +196,8 @@ def test_ibans_are_checked_mod_97_and_cut_to_their_country_length(detector: Dete
     ("el", ("Γιώργος Παπαδόπουλος",), "Ο πατέρας του Γιώργου Παπαδόπουλου ήρθε.", ["Γιώργου Παπαδόπουλου"]),
     ("el", ("Μαρία Κωνσταντίνου",), "Η ΜΑΡΙΑ ΚΩΝΣΤΑΝΤΙΝΟΥ και η μητέρα της Μαρίας.", ["ΜΑΡΙΑ ΚΩΝΣΤΑΝΤΙΝΟΥ", "Μαρίας"]),
     ("sv", ("Karin Berg",), "Karins bror bor vid berget; K. Berg ringde.", ["Karins", "K. Berg"]),
+    # Mentions a comma apart run together; initials after the last one go with them.
+    ("ru", ("Ольга Петрова",), "Ольга Петрова, Петровой О. В. пришла.", ["Ольга Петрова, Петровой О. В."]),
     ("en", ("John Miller",), "Mr Miller's sister met JOHN MILLER and Miller, John.", ["Miller's", "JOHN MILLER",
                                                                                         "Miller, John"]),
     # First names in -ий keep the и when inflected; ё is often written е.

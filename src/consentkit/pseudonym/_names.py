@@ -120,6 +120,9 @@ class NameMatcher:
         for _s, _e, name, part in run:
             parts_per_name.setdefault(name, set()).add(part)
         if any(len(parts) > 1 for parts in parts_per_name.values()):
+            after = _INITIALS_AFTER.match(text, end)  # "..., Петровой О. В.": the initials go too
+            if after is not None and after.group(1).casefold() in self.initials[run[-1][2]]:
+                end = after.end()
             found.append(Candidate(PERSON, start, end, FULL_SCORE))
             return
         if all((name, part) in self.short for _s, _e, name, part in run):
