@@ -108,7 +108,9 @@ class AuditOps(KitBase):
         their column's type, which SQLite lets SQL write, is named damage rather than a crash."""
         try:
             return self._verify_audit(trusted_note=trusted_note, deep=deep, workers=workers)
-        except (TypeError, AttributeError, UnicodeError, StorageError, InvalidInputError):
+        except (TypeError, AttributeError, ValueError, StorageError) as error:
+            if isinstance(error, InvalidInputError):  # the caller's input (a --trusted note): theirs to fix
+                raise
             with self.store.read() as tx:
                 seq = tx.audit.first_mistyped_row()
             if seq is None:
