@@ -34,8 +34,6 @@ _RECENT = 64  # how far back a chain link may point and still be recognised
 _Item = TypeVar("_Item")
 
 
-
-
 @dataclass(frozen=True)
 class Damage:
     """The first integrity failure: what kind, at which entry, in words."""
