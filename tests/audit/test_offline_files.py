@@ -289,3 +289,22 @@ def test_a_public_key_file_that_is_not_there_is_named(run: Run, export: list[str
     assert result.exit_code == 1
     assert result.stderr.strip() == (f"consentkit: error: --public-key {tmp_path / 'nope.pub'}: no such file (give a "
                                      "signing-*.pub file or a verifier key from `consentkit keys public`)")
+
+
+def test_a_bare_signing_key_file_verifies_an_export_and_a_proof(run: Run, export: list[str], tmp_path: Path,
+                                                               keys_dir: Path) -> None:
+    # An auditor given only signing-<kid>.pub (no keyring.json beside it) takes the log's name
+    # from the file: the key id and the signature bind that name, so another name finds no key.
+    auditor = tmp_path / "auditor"
+    auditor.mkdir()
+    (pub,) = keys_dir.glob("signing-*.pub")
+    bare = auditor / pub.name
+    bare.write_bytes(pub.read_bytes())
+    path = _write(tmp_path, export)
+    assert run("audit", "verify", str(path), "--public-key", str(bare)).exit_code == 0
+    proof = tmp_path / "entry.tlog-proof"
+    assert run("audit", "prove", "2", "--out", str(proof)).exit_code == 0
+    assert run("audit", "verify", str(proof), "--public-key", str(bare)).exit_code == 0
+    header = json.loads(export[0])
+    renamed = _write(tmp_path, [json.dumps({**header, "origin": "another.example/log"}), *export[1:]])
+    assert run("audit", "verify", str(renamed), "--public-key", str(bare)).exit_code == 4

@@ -194,7 +194,7 @@ def _verify_file(app: App, file: Path, public_keys: tuple[str, ...], trusted_not
     if is_proof and trusted_note is not None:
         raise InvalidInputError("--trusted: an inclusion proof holds no log to compare with your checkpoint; "
                                 "give --trusted with an export or with the database")
-    verifiers = _verifiers(app, public_keys)
+    verifiers = _verifiers(app, public_keys, origin=_named_origin(text, lines, is_proof))
     what = "inclusion-proof" if is_proof else "export"
     try:
         if is_proof:
@@ -241,7 +241,23 @@ def _file_damaged(app: App, file: Path, what: str, error: AuditIntegrityError) -
     click.get_current_context().exit(INTEGRITY_EXIT)
 
 
-def _verifiers(app: App, public_keys: tuple[str, ...]) -> list[NoteVerifier]:
+def _named_origin(text: str, lines: list[str], is_proof: bool) -> str | None:
+    """The log name the file gives (an export's header, a proof's checkpoint), or ``None``.
+
+    A bare signing-*.pub file carries no name, and a note verifier is named. The file's own
+    name is safe to use for it: the key id hashes name and key, and the signature covers the
+    checkpoint's name line, so a file that names another log finds no signature it trusts.
+    """
+    try:
+        if is_proof:
+            return text.split("\n\n", 1)[1].split("\n", 1)[0] or None
+        origin = json.loads(lines[0]).get("origin")
+    except (IndexError, ValueError, AttributeError):
+        return None
+    return origin if isinstance(origin, str) and origin else None
+
+
+def _verifiers(app: App, public_keys: tuple[str, ...], *, origin: str | None = None) -> list[NoteVerifier]:
     from consentkit.audit.checkpoint import parse_verifier_key
     from consentkit.errors import InvalidInputError
 
@@ -252,17 +268,17 @@ def _verifiers(app: App, public_keys: tuple[str, ...]) -> list[NoteVerifier]:
             if not path.is_file() and "+" not in item:  # a verifier key is name+id+key; this was meant as a file
                 raise InvalidInputError(f"--public-key {item}: no such file (give a signing-*.pub file or a "
                                         "verifier key from `consentkit keys public`)")
-            verifiers.append(_pem_verifier(app, path) if path.is_file() else parse_verifier_key(item))
+            verifiers.append(_pem_verifier(app, path, origin) if path.is_file() else parse_verifier_key(item))
         return verifiers
     keys_dir = Path(app.keys or "consentkit-keys")
     pubs = sorted(keys_dir.glob("signing-*.pub"))
     if not pubs:
         raise InvalidInputError("give --public-key (a verifier key from `consentkit keys public`, or a "
                                 "signing-*.pub file): an export proves nothing against its own keys")
-    return [_pem_verifier(app, p) for p in pubs]
+    return [_pem_verifier(app, p, origin) for p in pubs]
 
 
-def _pem_verifier(app: App, path: Path) -> NoteVerifier:
+def _pem_verifier(app: App, path: Path, origin: str | None = None) -> NoteVerifier:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
@@ -275,17 +291,19 @@ def _pem_verifier(app: App, path: Path) -> NoteVerifier:
         raise InvalidInputError(f"{path}: not a PEM public key") from None
     if not isinstance(key, Ed25519PublicKey):
         raise InvalidInputError(f"{path}: not an Ed25519 public key")
-    origin = _origin_near(path)
-    return NoteVerifier.from_public_key(origin, key)
+    return NoteVerifier.from_public_key(_origin_near(path, origin), key)
 
 
-def _origin_near(path: Path) -> str:
+def _origin_near(path: Path, named: str | None) -> str:
+    """The log's name from the key directory beside ``path``, else the one the verified file gives."""
     from consentkit.errors import InvalidInputError
 
     index = path.parent / "keyring.json"
     try:
         return str(json.loads(index.read_text("utf-8"))["origin"])
     except (OSError, ValueError, KeyError):
+        if named is not None:
+            return named
         raise InvalidInputError(f"{path}: cannot tell the log's name; pass the verifier key string from "
                                 "`consentkit keys public` instead") from None
 
