@@ -49,6 +49,15 @@ def test_common_uk_and_us_forms_in_english_notes_are_phones(note: str) -> None:
     assert found == ["PHONE_NUMBER"], (note, found)
 
 
+def test_a_london_number_in_an_english_note_is_a_phone_not_an_amka() -> None:
+    # 02079460958 passes the AMKA checksum and date; written 3-4-4 it is a London number.
+    from consentkit.pseudonym.detect import get_detector
+
+    detector = get_detector()
+    assert [e.type for e in detector.redact("or 020 7946 0958 after six", lang="en").entities] == ["PHONE_NUMBER"]
+    assert [e.type for e in detector.redact("AMKA 15038512347", lang="en").entities] == ["GR_AMKA"]
+
+
 def test_the_3_3_4_grouping_does_not_make_a_case_number_a_phone_elsewhere() -> None:
     from consentkit.pseudonym.detect import get_detector
 

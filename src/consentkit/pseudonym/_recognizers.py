@@ -86,6 +86,7 @@ _AFM_PREFIX = re.compile(r"(?<![^\W\d_])(?:EL|GR)[ \t\u00a0-]{0,3}$", re.IGNOREC
 _SNILS_PRINTED = re.compile(r"\d{3}-\d{3}-\d{3}[ \u00a0-]\d{2}")
 _PNR_SIGNED = re.compile(r"(?:\d{2})?\d{6}[-\u2010\u2011\u2012\u2013\u2212+]\d{4}")
 _PASSPORT_PRINTED = re.compile(r"\d{2}[ \u00a0]\d{2}[ \u00a0]\d{6}|\d{4}[ \u00a0]\d{6}")
+_AMKA_WRITTEN = re.compile(r"\d{11}|\d{6}[ \u00a0-]\d{5}")
 
 _KINDS_BY_LENGTH: dict[int, tuple[str, ...]] = {
     8: ("GR_AFM",),  # legacy AFM without its leading 0: only with a label
@@ -102,7 +103,11 @@ _MAX_GROUPS = 24
 
 def _base(kind: str, written: str, digits: int) -> float:
     """Score of a valid reading before context: rarer by chance and more telling form score higher."""
-    if kind in {"GR_AMKA", "KZ_IIN"}:
+    if kind == "GR_AMKA":
+        # Written whole or as date and serial (150385 12347); grouped otherwise (020 7946 0958) it
+        # is more often a phone number, which then wins the overlap where it reads as one.
+        return 0.65 if _AMKA_WRITTEN.fullmatch(written) else 0.45
+    if kind == "KZ_IIN":
         return 0.65
     if kind == "SE_PERSONNUMMER":
         if _PNR_SIGNED.fullmatch(written):
