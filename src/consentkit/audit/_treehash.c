@@ -27,6 +27,22 @@ digest_failed(EVP_MD_CTX *ctx, PyObject *out)
     return NULL;
 }
 
+/* The result (count digests, uninitialised) and a digest context, or -1 with an exception set. */
+static int
+start(Py_ssize_t count, PyObject **out, EVP_MD_CTX **ctx)
+{
+    *out = PyBytes_FromStringAndSize(NULL, count * DIGEST);
+    if (*out == NULL)
+        return -1;
+    *ctx = EVP_MD_CTX_new();
+    if (*ctx == NULL) {
+        Py_CLEAR(*out);
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
 PyDoc_STRVAR(leaf_hashes_doc,
 "leaf_hashes(prefix, entries, /)\n--\n\n"
 "SHA-256(prefix || entry) of every entry (a list of bytes), concatenated: 32 bytes each.");
@@ -63,15 +79,9 @@ leaf_hashes(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs
         PyBuffer_Release(&prefix);
         return PyErr_NoMemory();
     }
-    out = PyBytes_FromStringAndSize(NULL, count * DIGEST);
-    ctx = EVP_MD_CTX_new();
-    if (out == NULL || ctx == NULL) {
+    if (start(count, &out, &ctx) < 0) {
         PyBuffer_Release(&prefix);
-        EVP_MD_CTX_free(ctx);
-        if (out == NULL)
-            return NULL;
-        Py_DECREF(out);
-        return PyErr_NoMemory();
+        return NULL;
     }
     digest = (unsigned char *)PyBytes_AS_STRING(out);
     /* Nothing below calls back into Python, so the list cannot change under the loop. */
@@ -114,15 +124,9 @@ node_hashes(PyObject *Py_UNUSED(module), PyObject *level_object)
         return NULL;
     }
     count = level.len / (2 * DIGEST);
-    out = PyBytes_FromStringAndSize(NULL, count * DIGEST);
-    ctx = EVP_MD_CTX_new();
-    if (out == NULL || ctx == NULL) {
+    if (start(count, &out, &ctx) < 0) {
         PyBuffer_Release(&level);
-        EVP_MD_CTX_free(ctx);
-        if (out == NULL)
-            return NULL;
-        Py_DECREF(out);
-        return PyErr_NoMemory();
+        return NULL;
     }
     pairs = (const unsigned char *)level.buf;
     digest = (unsigned char *)PyBytes_AS_STRING(out);

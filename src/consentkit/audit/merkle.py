@@ -315,7 +315,6 @@ def python_levels(prefix: bytes, entries: list[bytes]) -> list[bytes]:
     level as its 32-byte hashes concatenated: level ``h`` holds the roots of the complete
     runs of ``2**h`` leaves (an odd one out at a level is left for the peaks)."""
     leaf = hashlib.sha256(prefix)
-    node = _NODE_STATE
     level: list[bytes] = []
     add = level.append
     for entry in entries:
@@ -324,14 +323,7 @@ def python_levels(prefix: bytes, entries: list[bytes]) -> list[bytes]:
         add(state.digest())
     levels = [b"".join(level)]
     while len(level) > 1:
-        pairs = iter(level)
-        level = []
-        add = level.append
-        for left, right in zip(pairs, pairs, strict=False):  # an odd one out is left
-            state = node.copy()
-            state.update(left)
-            state.update(right)
-            add(state.digest())
+        level = _parents(level)  # an odd one out is left
         levels.append(b"".join(level))
     return levels
 
@@ -370,16 +362,23 @@ def _mth(hashes: Sequence[bytes]) -> bytes:
 
 def _next_level(level: list[bytes]) -> list[bytes]:
     """Hash adjacent pairs; an odd last node moves up unchanged."""
+    parents = _parents(level)
+    if len(level) % 2:
+        parents.append(level[-1])
+    return parents
+
+
+def _parents(level: list[bytes]) -> list[bytes]:
+    """The hashes of adjacent pairs of ``level``; an odd last node has no parent here."""
     state = _NODE_STATE
     parents: list[bytes] = []
+    add = parents.append
     pairs = iter(level)
     for left, right in zip(pairs, pairs, strict=False):
         node = state.copy()
         node.update(left)
         node.update(right)
-        parents.append(node.digest())
-    if len(level) % 2:
-        parents.append(level[-1])
+        add(node.digest())
     return parents
 
 

@@ -36,7 +36,7 @@ class PackIndex:
         # Without a consent rule that names grantors, whether a grantor may consent depends
         # only on the grantor and the client's age when the consent was given (grantor_problem).
         self._grantor_by_age = not any(rule.grantors is not None for rule in pack.consent.rules)
-        self._grantors: dict[tuple[Grantor, tuple[int, ...] | None], bool] = {}
+        self._grantors: dict[tuple[Grantor, int | None, int | None], bool] = {}
 
     def never(self, recipient: str, purpose: str) -> NeverByConsent | None:
         """The first rule saying consent cannot authorise this recipient for this purpose, or ``None``."""
@@ -54,7 +54,12 @@ class PackIndex:
         """Whether the grantor could give ``grant`` for a client born on ``birth_date`` (``grantor_problem``)."""
         if not self._grantor_by_age:
             return grantor_problem(self.pack, grant, birth_date) is None
-        key = (grant.grantor, tuple(age_on(birth_date, day) for day in grant.grantor_days()) if birth_date else None)
+        # The ages on the grant's grantor_days (given, recorded), inlined: this runs per consent per check.
+        key: tuple[Grantor, int | None, int | None] = (grant.grantor, None, None)
+        if birth_date is not None:
+            given, recorded = grant.given_on(), grant.recorded_at.date()
+            age = age_on(birth_date, given)
+            key = (grant.grantor, age, age if recorded == given else age_on(birth_date, recorded))
         try:
             return self._grantors[key]
         except KeyError:
